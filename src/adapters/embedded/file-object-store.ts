@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { ConditionFailedError } from '../../errors.js';
+import { assertValidObjectKey, type ObjectInfo, type ObjectStore, type PutOptions, type StoredObject } from '../../ports/object-store.js';
+import type { Page } from '../../ports/table.js';
+import { assertIntegerInRange } from '../../ports/queue.js';
+
+// Each object is one file: a JSON header line (content type, size) then the body. One file
+// keeps body and metadata atomic together under a single rename.
+const SUFFIX = '.obj';
+const TMP_DIR = '.tmp';
+const HEADER_MAX = 1024;
+
+/**
+ * S3 semantics on files: each put writes a temp file, fsyncs it and renames it into place
+ * (`link` for `ifNotExists`, which fails atomically if the key exists), so a reader never
+ * sees half an object and an acknowledged put survives a crash.
+ */
+export class FileObjectStore implements ObjectStore {
+  private readonly root: string;
+
+  constructor(baseDir: string, readonly name: string) {
+    this.root = join(baseDir, name);
+  }
+
+  async put(key: string, body: string | Uint8Array, options: PutOptions = {}): Promise<void> {
+    assertValidObjectKey(key);
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const header = JSON.stringify({ contentType: options.contentType ?? 'application/octet-stream', size: bytes.byteLength });
+    const tmp = join(this.root, TMP_DIR, randomUUID());
+    const target = this.pathOf(key);
+    await mkdir(dirname(tmp), { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
+    const file = await open(tmp, 'wx', 0o600);
+    try {
+      await file.writev([Buffer.from(`${header}\n`), bytes]);
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    try {
+      if (options.ifNotExists === true) {
+        await link(tmp, target).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') throw new ConditionFailedError(`object ${key} already exists`, { cause: error });
+          throw error;
+        });
+        await unlink(tmp);
+      } else {
+        await rename(tmp, target);
+      }
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    assertValidObjectKey(key);
+    const raw = await readFile(this.pathOf(key)).catch(ifMissing(undefined));
+    if (raw === undefined) return undefined;
+    const newline = raw.indexOf(10);
+    const header = parseHeader(raw.subarray(0, newline));
+    const lastModified = await stat(this.pathOf(key)).then((s) => s.mtimeMs, ifMissing(0));
+    return { key, ...header, lastModified, body: raw.subarray(newline + 1) };
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    assertValidObjectKey(key);
+    const file = await open(this.pathOf(key), 'r').catch(ifMissing(undefined));
+    if (file === undefined) return undefined;
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(HEADER_MAX), 0, HEADER_MAX, 0);
+      const head = buffer.subarray(0, bytesRead);
+      const stat = await file.stat();
+      return { key, ...parseHeader(head.subarray(0, head.indexOf(10))), lastModified: stat.mtimeMs };
+    } finally {
+      await file.close();
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidObjectKey(key);
+    await unlink(this.pathOf(key)).catch(ifMissing(undefined));
+  }
+
+  async list(prefix: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<ObjectInfo>> {
+    const limit = options.limit ?? 1000;
+    assertIntegerInRange('limit', limit, 1, 1000);
+    // Walk only the directory that can hold the prefix, not the whole bucket.
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    if (dir !== '') assertValidObjectKey(dir);
+    const keys = (await this.walk(join(this.root, dir)))
+      .filter((k) => k.startsWith(prefix) && (options.cursor === undefined || k > options.cursor))
+      .sort();
+    const page = keys.slice(0, limit);
+    const items: ObjectInfo[] = [];
+    for (const key of page) {
+      const info = await this.head(key);
+      if (info !== undefined) items.push(info);
+    }
+    return keys.length > limit ? { items, cursor: page[page.length - 1]! } : { items };
+  }
+
+  private pathOf(key: string): string {
+    return join(this.root, ...key.split('/')) + SUFFIX;
+  }
+
+  private async walk(dir: string): Promise<string[]> {
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(ifMissing([]));
+    return entries
+      .filter((e) => e.isFile() && e.name.endsWith(SUFFIX))
+      .map((e) => relative(this.root, join(e.parentPath, e.name)).split(sep).join('/').slice(0, -SUFFIX.length))
+      .filter((k) => !k.startsWith(`${TMP_DIR}/`));
+  }
+}
+
+function parseHeader(line: Buffer): { contentType: string; size: number } {
+  const parsed = JSON.parse(line.toString('utf8')) as { contentType: string; size: number };
+  return { contentType: parsed.contentType, size: parsed.size };
+}
+
+function ifMissing<T>(value: T): (error: NodeJS.ErrnoException) => T {
+  return (error) => {
+    if (error.code === 'ENOENT') return value;
+    throw error;
+  };
+}
