@@ -145,6 +145,11 @@ export class SqliteQueue implements Queue {
     return moved;
   }
 
+  /** Deletes messages past their retention period, dead letters included; the runtime calls it periodically. */
+  async sweepExpired(): Promise<number> {
+    return this.engine.write(() => this.sql.sweep.run(this.name, this.clock.now()).changes);
+  }
+
   /** Inside a write transaction: hands out up to `max` visible messages, dead-lettering and expiring on the way. */
   private claim(max: number, visibilitySeconds: number): ReceivedMessage[] {
     const now = this.clock.now();
@@ -204,6 +209,7 @@ function prepare(db: Database.Database) {
     ready: db.prepare('SELECT * FROM queue_messages WHERE queue = ? AND dead = 0 AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?'),
     claim: db.prepare('UPDATE queue_messages SET receipt = ?, visible_at = ?, receive_count = receive_count + 1 WHERE seq = ?'),
     kill: db.prepare('UPDATE queue_messages SET dead = 1, visible_at = ?, receipt = NULL WHERE seq = ?'),
+    sweep: db.prepare('DELETE FROM queue_messages WHERE queue = ? AND expires_at <= ?'),
     deleteBySeq: db.prepare('DELETE FROM queue_messages WHERE seq = ?'),
     deleteByReceipt: db.prepare('DELETE FROM queue_messages WHERE seq = ? AND receipt = ?'),
     setVisibility: db.prepare('UPDATE queue_messages SET visible_at = ? WHERE seq = ? AND receipt = ? AND dead = 0'),

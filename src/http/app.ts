@@ -1,0 +1,55 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { Logger } from 'pino';
+import { NotFoundError } from '../errors.js';
+import type { JobService } from '../domain/jobs/job-service.js';
+import type { OrderService } from '../domain/orders/order-service.js';
+import type { Queue } from '../ports/queue.js';
+import { errorResponse } from './error-handler.js';
+import { limitBody, requireJson } from './request-guards.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerHealthRoute, type HealthInfo } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerOrderRoutes } from './routes/orders.js';
+import { validationHook } from './validation-hook.js';
+
+export interface AppDeps {
+  readonly jobs: JobService;
+  readonly orders: OrderService;
+  /** Queues the admin endpoints may inspect and redrive, by name. */
+  readonly queues: ReadonlyMap<string, Queue>;
+  readonly health: HealthInfo;
+  readonly bodyLimitBytes: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The HTTP API, the same for `npm start` and for Lambda (`hono/aws-lambda`).
+ * Every route validates with zod; the OpenAPI document is generated from those schemas.
+ *
+ * @example
+ * const app = createApp(deps);
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 3000 });
+ */
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.onError((error, c) => errorResponse(error, c, deps.logger));
+  app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c, deps.logger));
+  app.use('*', limitBody(deps.bodyLimitBytes), requireJson);
+
+  registerJobRoutes(app, deps.jobs);
+  registerOrderRoutes(app, deps.orders);
+  registerAdminRoutes(app, deps.queues);
+  registerHealthRoute(app, deps.health);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Spool API',
+      version: deps.health.version,
+      description: 'Asynchronous jobs, orders and operations. Every write answers at once (202) and is processed from a durable queue.',
+    },
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Spool API reference' }));
+  return app;
+}

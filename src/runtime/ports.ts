@@ -1,0 +1,23 @@
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Queue } from '../ports/queue.js';
+import type { Table } from '../ports/table.js';
+import type { Topic } from '../ports/topic.js';
+
+/** Every port instance the application uses, from one backend. */
+export interface Ports {
+  readonly backend: 'embedded' | 'aws';
+  readonly jobsQueue: Queue;
+  readonly ordersQueue: Queue;
+  readonly callbacksQueue: Queue;
+  readonly jobsTable: Table;
+  readonly ordersTable: Table;
+  readonly results: ObjectStore;
+  readonly alerts: Topic;
+  /** HMAC key for callbacks and alert webhooks. */
+  readonly callbackSecret: string;
+  /** Cheap probes for `/health`, by backend name. */
+  readonly healthChecks: Readonly<Record<string, () => Promise<unknown>>>;
+  /** Periodic housekeeping the backend needs (TTL and retention sweeps); none on AWS. */
+  housekeeping?(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+/** The running version, reported by `/health` and the OpenAPI document. Kept in step with package.json by a unit test. */
+export const VERSION = '0.1.0';
