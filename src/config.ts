@@ -52,25 +52,21 @@ const schema = z
     SPOOL_ALERTS_TOPIC_ARN: optionalString,
     /** Secrets Manager secret holding the callback HMAC key (AWS backend). */
     SPOOL_CALLBACK_SECRET_ARN: optionalString,
-  })
-  .superRefine((c, ctx) => {
-    if (c.SPOOL_BACKEND !== 'aws') return;
-    const required = [
-      'SPOOL_JOBS_QUEUE_URL',
-      'SPOOL_JOBS_DLQ_URL',
-      'SPOOL_ORDERS_QUEUE_URL',
-      'SPOOL_ORDERS_DLQ_URL',
-      'SPOOL_CALLBACKS_QUEUE_URL',
-      'SPOOL_CALLBACKS_DLQ_URL',
-      'SPOOL_JOBS_TABLE',
-      'SPOOL_ORDERS_TABLE',
-      'SPOOL_RESULTS_BUCKET',
-      'SPOOL_ALERTS_TOPIC_ARN',
-    ] as const;
-    for (const key of required) {
-      if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when SPOOL_BACKEND=aws' });
-    }
   });
+
+/** Settings without which the AWS backend cannot start (they name the resources the CDK app creates). */
+const REQUIRED_FOR_AWS = [
+  'SPOOL_JOBS_QUEUE_URL',
+  'SPOOL_JOBS_DLQ_URL',
+  'SPOOL_ORDERS_QUEUE_URL',
+  'SPOOL_ORDERS_DLQ_URL',
+  'SPOOL_CALLBACKS_QUEUE_URL',
+  'SPOOL_CALLBACKS_DLQ_URL',
+  'SPOOL_JOBS_TABLE',
+  'SPOOL_ORDERS_TABLE',
+  'SPOOL_RESULTS_BUCKET',
+  'SPOOL_ALERTS_TOPIC_ARN',
+] as const;
 
 export type Config = z.infer<typeof schema>;
 
@@ -84,8 +80,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // Empty strings mean "unset": `PORT= npm start` should not be an error.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  // Checked on the raw values so these are reported together with any type errors above.
+  if (cleaned['SPOOL_BACKEND'] === 'aws') {
+    for (const key of REQUIRED_FOR_AWS) if (cleaned[key] === undefined) problems.push(`${key}: is required when SPOOL_BACKEND=aws`);
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -17,7 +17,11 @@ export interface Queue {
   send(messages: readonly OutgoingMessage[]): Promise<string[]>;
   /** Receives at most `maxMessages` (<= 10), long-polling up to `waitTimeSeconds`. */
   receive(options?: ReceiveOptions): Promise<ReceivedMessage[]>;
-  /** Deletes by receipt handle; a stale or unknown handle deletes nothing and is not an error. */
+  /**
+   * Deletes by receipt handle; an unknown or stale handle is not an error. Only the latest
+   * handle is guaranteed to delete: SQS says of an older one that "the request succeeds,
+   * but the message might not be deleted" (the embedded queue deletes nothing).
+   */
   delete(receiptHandles: readonly string[]): Promise<void>;
   /** Makes an in-flight message visible again after `timeoutSeconds` (0 = now). */
   changeVisibility(receiptHandle: string, timeoutSeconds: number): Promise<void>;

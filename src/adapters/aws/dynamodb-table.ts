@@ -9,7 +9,7 @@ import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCom
 import { ConditionFailedError, ValidationError } from '../../errors.js';
 import { assertIntegerInRange } from '../../ports/queue.js';
 import type { AttributeValue, Item, ItemKey, Page, Table, TableQuery, WriteOptions } from '../../ports/table.js';
-import { conditionsHold } from '../embedded/conditions.js';
+import { conditionsHold } from '../../ports/table-conditions.js';
 import { ExpressionBuilder } from './dynamodb-expressions.js';
 
 /** How to reach one DynamoDB table laid out as {@link createDynamoTableResource} creates it. */

@@ -136,14 +136,8 @@ export class SqsQueue implements Queue {
     while (moved < limit) {
       const batch = await this.receiveDeadLetters(Math.min(MAX_BATCH, limit - moved), REDRIVE_VISIBILITY_SECONDS);
       if (batch.length === 0) break;
-      await this.sendTo(
-        this.queueUrl,
-        batch.map((m) => ({ body: required(m.Body, 'Body') })),
-      );
-      await this.deleteFrom(
-        this.deadLetterQueueUrl,
-        batch.map((m) => required(m.ReceiptHandle, 'ReceiptHandle')),
-      );
+      await this.sendTo(this.queueUrl, batch.map((m) => ({ body: required(m.Body, 'Body') })));
+      await this.deleteFrom(this.deadLetterQueueUrl, batch.map((m) => required(m.ReceiptHandle, 'ReceiptHandle')));
       moved += batch.length;
     }
     return moved;

@@ -3,7 +3,7 @@ import { ConditionFailedError, ValidationError } from '../../errors.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { AttributeValue, Condition, Item, ItemKey, Page, Table, TableQuery, WriteOptions } from '../../ports/table.js';
 import { assertIntegerInRange } from '../../ports/queue.js';
-import { conditionsHold } from './conditions.js';
+import { conditionsHold } from '../../ports/table-conditions.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 

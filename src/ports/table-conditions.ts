@@ -1,4 +1,4 @@
-import type { AttributeValue, Condition, Item } from '../../ports/table.js';
+import type { AttributeValue, Condition, Item } from './table.js';
 
 /** Evaluates table write conditions against the current item (undefined = no item), as DynamoDB would. */
 export function conditionsHold(current: Item | undefined, conditions: readonly Condition[]): boolean {
