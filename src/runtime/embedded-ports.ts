@@ -42,7 +42,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     ordersTable,
     results,
     alerts: new LocalTopic('alerts', alertSubscribers(config, dataDir, callbackSecret, logger), logger),
-    callbackSecret,
+    callbackSecret: async () => callbackSecret,
     healthChecks: {
       sqlite: async () => engine.db.prepare('SELECT 1').get(),
       objects: async () => results.head('health/probe'),

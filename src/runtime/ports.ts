@@ -13,8 +13,8 @@ export interface Ports {
   readonly ordersTable: Table;
   readonly results: ObjectStore;
   readonly alerts: Topic;
-  /** HMAC key for callbacks and alert webhooks. */
-  readonly callbackSecret: string;
+  /** HMAC key for callbacks; loaded on first use (on AWS it lives in Secrets Manager). */
+  callbackSecret(): Promise<string>;
   /** Cheap probes for `/health`, by backend name. */
   readonly healthChecks: Readonly<Record<string, () => Promise<unknown>>>;
   /** Periodic housekeeping the backend needs (TTL and retention sweeps); none on AWS. */

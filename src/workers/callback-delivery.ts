@@ -33,7 +33,7 @@ export function sign(secret: string, body: string): string {
  * fails the record, so the queue retries it with backoff and dead-letters it in the end;
  * job workers only enqueue, so a slow receiver never blocks them.
  */
-export function createCallbackDelivery(deps: { secret: string; timeoutMs?: number; fetch?: typeof fetch }): RecordHandler {
+export function createCallbackDelivery(deps: { secret: () => Promise<string>; timeoutMs?: number; fetch?: typeof fetch }): RecordHandler {
   const post = deps.fetch ?? fetch;
   return async (record, attempt) => {
     const parsed = CallbackMessage.safeParse(JSON.parse(record.body));
@@ -41,7 +41,7 @@ export function createCallbackDelivery(deps: { secret: string; timeoutMs?: numbe
     const body = JSON.stringify(parsed.data.payload);
     const response = await post(parsed.data.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(deps.secret, body), [DELIVERY_HEADER]: parsed.data.deliveryId },
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(await deps.secret(), body), [DELIVERY_HEADER]: parsed.data.deliveryId },
       body,
       redirect: 'manual',
       signal: AbortSignal.any([attempt.signal, AbortSignal.timeout(deps.timeoutMs ?? 10_000)]),

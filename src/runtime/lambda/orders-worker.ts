@@ -1,1 +1,5 @@
-export const handler = async (): Promise<void> => undefined;
+import { createSqsHandler } from './sqs-handler.js';
+import { consumers } from './worker-bootstrap.js';
+
+/** Lambda entry point: the orders queue's SQS event source (with ReportBatchItemFailures). */
+export const handler = createSqsHandler(consumers.orders);

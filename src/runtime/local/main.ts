@@ -1,16 +1,13 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { createEmbeddedPorts } from '../embedded-ports.js';
+import { createPorts } from '../create-ports.js';
 import { startLocalServer } from './server.js';
 
 /** `npm start`: the whole system in this process. Exit codes: 0 clean stop, 1 failure, 2 bad configuration. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const server = await startLocalServer(config, (logger) => {
-    if (config.SPOOL_BACKEND === 'aws') throw new ConfigError(['SPOOL_BACKEND=aws is not available in this build yet']);
-    return createEmbeddedPorts(config, logger);
-  });
+  const server = await startLocalServer(config, (logger) => createPorts(config, logger));
   const { logger, ports } = server.system;
   const where = config.SPOOL_BACKEND === 'embedded' ? `data in ${resolve(config.SPOOL_DATA_DIR)}` : `AWS region ${config.AWS_REGION}`;
   const queues = [ports.jobsQueue, ports.ordersQueue, ports.callbacksQueue].map((q) => `${q.name} (DLQ after ${q.maxReceiveCount})`);

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ReceivedMessage } from '../../ports/queue.js';
 import { processBatch, type BatchResponse } from '../../workers/queue-record.js';
-import type { Consumer } from '../system.js';
+import type { Consumer } from '../consumers.js';
 
 /** The knobs of a Lambda SQS event source mapping. */
 export interface EventSourceOptions {

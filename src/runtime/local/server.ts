@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../../config.js';
 import type { Ports } from '../ports.js';
-import { createLogger, createSystem, type System } from '../system.js';
+import { createLogger } from '../logger.js';
+import { createSystem, type System } from '../system.js';
 import { QueueEventSource } from './queue-event-source.js';
 
 /** A started local Spool: HTTP server, event sources and housekeeping in one process. */
