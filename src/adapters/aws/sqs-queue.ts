@@ -132,9 +132,12 @@ export class SqsQueue implements Queue {
    */
   async redrive(limit = 1000): Promise<number> {
     assertIntegerInRange('limit', limit, 1, 100_000);
+    // Move at most what is dead now: a redriven message that fails again returns to the DLQ
+    // while this loop runs, and must not be moved around again and again.
+    const target = Math.min(limit, (await this.counts(this.deadLetterQueueUrl)).visible);
     let moved = 0;
-    while (moved < limit) {
-      const batch = await this.receiveDeadLetters(Math.min(MAX_BATCH, limit - moved), REDRIVE_VISIBILITY_SECONDS);
+    while (moved < target) {
+      const batch = await this.receiveDeadLetters(Math.min(MAX_BATCH, target - moved), REDRIVE_VISIBILITY_SECONDS);
       if (batch.length === 0) break;
       await this.sendTo(this.queueUrl, batch.map((m) => ({ body: required(m.Body, 'Body') })));
       await this.deleteFrom(this.deadLetterQueueUrl, batch.map((m) => required(m.ReceiptHandle, 'ReceiptHandle')));
