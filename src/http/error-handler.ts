@@ -26,6 +26,9 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => SpoolError, Cont
   [UnsupportedMediaTypeError, 415],
 ];
 
+// Codes for errors raised by Hono itself, matching the ones our own errors use.
+const HTTP_CODES: Readonly<Record<number, string>> = { 400: 'bad_request', 413: 'payload_too_large', 415: 'unsupported_media_type' };
+
 /**
  * The only place where errors become HTTP: known errors keep their code and message;
  * anything else is logged and answered with a generic 500 that leaks nothing.
@@ -33,12 +36,14 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => SpoolError, Cont
 export function errorResponse(error: unknown, c: Context, logger: Logger): Response {
   if (error instanceof SpoolError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
+    // The unread rest of an oversized body would otherwise be parsed as the next request.
+    if (status === 413) c.header('Connection', 'close');
     if (status === 500) logger.error({ err: error }, 'request failed');
     return c.json(body(error.code, error.message, error.details), status);
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own validation (e.g. malformed JSON) and protocol errors.
-    return c.json(body(error.status === 400 ? 'bad_request' : 'http_error', error.message || 'bad request'), error.status as ContentfulStatusCode);
+    return c.json(body(HTTP_CODES[error.status] ?? 'http_error', error.message || 'bad request'), error.status as ContentfulStatusCode);
   }
   logger.error({ err: error }, 'unexpected error');
   return c.json(body('internal_error', 'internal error'), 500);

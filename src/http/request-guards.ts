@@ -15,9 +15,11 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
 /** Requests with a body must say `application/json` (charset allowed); others get 415. */
 export const requireJson: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'POST' || c.req.method === 'PUT' || c.req.method === 'PATCH') {
-    const type = c.req.header('content-type') ?? '';
-    const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
-    if (hasBody && !/^application\/json\s*(;|$)/i.test(type)) throw new UnsupportedMediaTypeError('application/json');
+    const type = c.req.header('content-type');
+    const length = c.req.header('content-length');
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    // A declared type must be JSON; a missing one is refused only when a body is known to follow.
+    if (type !== undefined ? !/^application\/json\s*(;|$)/i.test(type) : hasBody) throw new UnsupportedMediaTypeError('application/json');
   }
   await next();
 };

@@ -13,7 +13,7 @@ import type { RecordHandler } from './queue-record.js';
 const JobMessageSchema = z.object({
   jobId: z.uuid(),
   task: z.string(),
-  data: z.json(),
+  data: z.unknown(),
   createdAt: z.iso.datetime(),
   callbackUrl: z.url().optional(),
 });

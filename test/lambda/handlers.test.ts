@@ -16,12 +16,13 @@ const context = { getRemainingTimeInMillis: () => 30_000 } as unknown as Context
 describe('Lambda entry points adapt AWS events to the same app and handlers', () => {
   let dir: string;
   let system: System;
-  let api: ReturnType<typeof handle>;
+  // hono's event types differ slightly from @types/aws-lambda's; the runtime shape is the same.
+  let api: (event: unknown, context: Context) => Promise<unknown>;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'spool-lambda-'));
     const config = loadConfig({ SPOOL_DATA_DIR: dir, SPOOL_ALERT_SUBSCRIBERS: '' });
     system = createSystem(config, createEmbeddedPorts(config, pino({ level: 'silent' })), pino({ level: 'silent' }));
-    api = handle(system.app);
+    api = handle(system.app) as (event: unknown, context: Context) => Promise<unknown>;
   });
   afterAll(async () => {
     await system.ports.close();

@@ -2,11 +2,33 @@ import { z } from 'zod';
 import { MAX_DELAY_SECONDS } from '../../ports/queue.js';
 import { JOB_STATUSES } from './job.js';
 
+/** How deep job data may nest (arrays and objects). */
+export const MAX_DATA_DEPTH = 32;
+
+/** Nesting depth of a JSON value, computed without recursion (a scalar is 0). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Body of `POST /submit` and `POST /jobs`. Unknown fields are rejected so typos are not silently ignored. */
 export const SubmitJobRequest = z.strictObject({
   task: z.string().min(1).max(64).optional().describe('Registered job type; defaults to process_data'),
-  // Any JSON value (the body is JSON already); each task's own schema validates it.
-  data: z.unknown().describe("The job's input, validated by the task's own schema"),
+  // Any JSON value (the body is JSON already); each task's own schema validates it. The depth
+  // bound keeps recursive validators and serialisers off the edge of the stack.
+  data: z
+    .unknown()
+    .refine((v) => jsonDepth(v) <= MAX_DATA_DEPTH, `data may be nested at most ${MAX_DATA_DEPTH} levels deep`)
+    .optional()
+    .describe("The job's input, validated by the task's own schema"),
   delaySeconds: z.number().int().min(0).max(MAX_DELAY_SECONDS).optional().describe('Wait this long before the job may start'),
   callbackUrl: z
     .url({ protocol: /^https?$/ })
@@ -15,6 +37,7 @@ export const SubmitJobRequest = z.strictObject({
     .describe('POSTed the final status, signed with HMAC-SHA256 in X-Spool-Signature'),
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
+
 
 export const JobId = z.uuid().describe('Job id (UUID)');
 

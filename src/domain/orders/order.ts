@@ -9,7 +9,8 @@ export const CreateOrderRequest = z.strictObject({
     .number()
     .positive()
     .max(1_000_000_000)
-    .refine((a) => Math.abs(a * 100 - Math.round(a * 100)) < 1e-6, 'amount must have at most 2 decimals'),
+    // Exact for every amount of whole cents that a double can hold: 99.99 passes, 0.001 does not.
+    .refine((a) => Math.round(a * 100) / 100 === a, 'amount must have at most 2 decimals'),
   currency: z
     .string()
     .regex(/^[A-Z]{3}$/, 'currency must be an upper-case ISO 4217 code')

@@ -5,7 +5,7 @@ import { defineJobType } from './job-type.js';
 export const echo = defineJobType({
   name: 'echo',
   description: 'Return the submitted data unchanged.',
-  schema: z.json().optional(),
+  schema: z.unknown(),
   async run(data) {
     return data ?? null;
   },
