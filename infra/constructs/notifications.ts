@@ -97,7 +97,8 @@ export class SpoolNotifications extends Construct {
     });
     cfnKey.applyRemovalPolicy(props.removalPolicy);
     new kms.CfnAlias(this, 'AlertsKeyAlias', { aliasName: `alias/${props.namePrefix}-alerts`, targetKeyId: cfnKey.attrArn });
-    this.alertsKey = kms.Key.fromCfnKey(cfnKey);
+    // fromKeyArn, not fromCfnKey: the policy holds tokens, and nothing should edit it later anyway.
+    this.alertsKey = kms.Key.fromKeyArn(this, 'AlertsKeyRef', cfnKey.attrArn);
 
     this.alertsTopic = new sns.Topic(this, 'AlertsTopic', {
       topicName: `${props.namePrefix}-alerts`,

@@ -31,9 +31,15 @@ export function allowTableReadWrite(grantee: iam.IGrantable, table: dynamodb.ITa
   );
 }
 
+/** `DescribeTable`, which the API's `GET /health` uses to check DynamoDB (metadata only, no items). */
+export function allowTableDescribe(grantee: iam.IGrantable, table: dynamodb.ITable): void {
+  allow(grantee, ['dynamodb:DescribeTable'], [table.tableArn]);
+}
+
 /**
  * Object store port, reading: get and head (`s3:GetObject`), list by prefix (`s3:ListBucket`,
- * which also turns a missing key into 404 instead of 403).
+ * which also turns a missing key into 404 instead of 403, and authorizes the HeadBucket of
+ * the API's health check).
  */
 export function allowBucketRead(grantee: iam.IGrantable, bucket: s3.IBucket): void {
   allow(grantee, ['s3:GetObject'], [bucket.arnForObjects('*')]);
@@ -52,15 +58,12 @@ export function allowQueueSend(grantee: iam.IGrantable, queue: sqs.IQueue): void
 }
 
 /**
- * Dead-letter administration from the API: `stats`, `peekDeadLetters` (receive, then make the
- * message visible again) and `redrive` (receive, send to the main queue, delete here).
+ * Dead-letter administration from the API: `stats`, `peekDeadLetters` (a receive with
+ * visibility timeout 0, so nothing is consumed) and `redrive` (receive, send to the main
+ * queue, delete here; DeleteMessageBatch is authorized by `sqs:DeleteMessage`).
  */
 export function allowDeadLetterAdmin(grantee: iam.IGrantable, deadLetterQueue: sqs.IQueue): void {
-  allow(
-    grantee,
-    ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-    [deadLetterQueue.queueArn],
-  );
+  allow(grantee, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [deadLetterQueue.queueArn]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -68,6 +68,10 @@ export class SpoolQueues extends Construct {
     };
     // A DLQ's retention counts from the original enqueue time, so it gets the maximum too.
     const deadLetterQueue = new sqs.Queue(this, `${id}Dlq`, { ...common, queueName: `${props.namePrefix}-${name}-dlq` });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: `This is the ${name} dead-letter queue: nothing consumes it automatically (operators peek and redrive through the admin API), and a DLQ of a DLQ would only move the messages; its depth is alarmed.`,
+    });
     const maxReceiveCount = MAX_RECEIVE_COUNTS[name];
     const queue = new sqs.Queue(this, `${id}Queue`, {
       ...common,
