@@ -42,15 +42,15 @@ export async function queueEngine(mode: Mode): Promise<{ section: Section; headl
     section: {
       title: '1. Queue engine: send + receive + delete',
       method: [
-        '`SqliteQueue` used directly on a fresh `SqliteEngine` in a temp dir (`synchronous=FULL`, WAL), in the',
+        '`SqliteQueue` used directly on a fresh `SqliteEngine` in a temp dir (WAL, fdatasync per group commit), in the',
         `benchmark process. ${HEADLINE.producers} async producer loops each \`send\` batches of 10 (~150-byte job-shaped bodies) while`,
         `${HEADLINE.consumers} consumer loops each \`receive({ maxMessages: 10, waitTimeSeconds: 1 })\` and \`delete\` what they got, all on one`,
         'event loop as in the runtime; every call is its own `engine.write`, merged by group commit into one fsync per',
         'event-loop turn. The figure is messages deleted per second from the first send until the count bound',
         `(${fmt(size.messages)} messages) or the time bound (${size.timeLimitMs / 1000} s), after a 5,000-message warm-up.`,
         '`engine.commits` gives commits per second; messages per commit is messages deleted / commits (each message',
-        'takes part in three writes: send, receive, delete). The time spent in `exec(\'COMMIT\')` (where the WAL is',
-        'fsync\'d; better-sqlite3 is synchronous, so this blocks the event loop) is measured by wrapping `db.exec`.',
+        'takes part in three writes: send, receive, delete). The time spent in `exec(\'COMMIT\')` (the WAL write;',
+        'better-sqlite3 is synchronous, so this blocks the event loop; the fdatasync runs on the thread pool) is measured by wrapping `db.exec`.',
         'The detail line repeats the run with 4 producers and 4 consumers (the runtime\'s default',
         '`SPOOL_WORKER_CONCURRENCY`).',
       ].join('\n'),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SqliteEngine } from '../src/adapters/embedded/sqlite-engine.js';
 import { SqliteQueue } from '../src/adapters/embedded/sqlite-queue.js';
 
-/** A fresh engine (synchronous=FULL, the default) and `jobs` queue in a temp dir. */
+/** A fresh engine (WAL fsync'd per group commit, the default) and `jobs` queue in a temp dir. */
 export interface TempQueue {
   readonly engine: SqliteEngine;
   readonly queue: SqliteQueue;

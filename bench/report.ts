@@ -111,7 +111,7 @@ export function markdown(options: {
     `- Node.js ${env.node}`,
     `- ${Object.entries(env.versions).map(([name, version]) => `${name} ${version}`).join(', ')}`,
     '',
-    'Every acknowledged write is durable: SQLite in WAL mode with `synchronous=FULL`, one fsync per',
+    'Every acknowledged write is durable: SQLite in WAL mode, one fdatasync of the WAL per',
     'group commit (see `src/adapters/embedded/sqlite-engine.ts`). The load generator runs on the same',
     'machine as the server, so both share its cores.',
     '',
