@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Schema of every error response, for the OpenAPI document. */
 export const ErrorSchema = z.object({

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import type { OutgoingMessage } from '../ports/queue.js';
 import type { Job } from '../domain/jobs/job.js';

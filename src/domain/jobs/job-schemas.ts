@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_DELAY_SECONDS } from '../../ports/queue.js';
 import { JOB_STATUSES } from './job.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Item, ItemKey } from '../../ports/table.js';
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../../errors.js';
 import type { Queue } from '../../ports/queue.js';
 import { errorResponses, jsonResponse } from '../openapi-common.js';

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonResponse } from '../openapi-common.js';
 
 /** A probe of one backend; resolves when it answers. */

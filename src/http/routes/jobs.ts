@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdempotencyKey, JobId, JobList, JobView, ListJobsQuery, SubmitJobRequest, SubmitJobResponse } from '../../domain/jobs/job-schemas.js';
 import type { JobService } from '../../domain/jobs/job-service.js';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi-common.js';

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CreateOrderRequest, OrderId, OrderView } from '../../domain/orders/order.js';
 import type { OrderService } from '../../domain/orders/order-service.js';
 import { errorResponses, jsonBody, jsonResponse } from '../openapi-common.js';

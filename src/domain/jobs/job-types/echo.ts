@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJobType } from './job-type.js';
 
 /** Returns its data unchanged: the cheapest job, used by benchmarks and smoke tests. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJobType } from './job-type.js';
 
 /** Always throws `message`: for trying retries, the DLQ, alerts and redrive. */

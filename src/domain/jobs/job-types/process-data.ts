@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJobType } from './job-type.js';
 
 /** Text, or `{ "input": text }`, or any other JSON value (processed as its JSON text); the body limit bounds its size. */

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineJobType } from './job-type.js';
 
 /** Longest sleep accepted: well under the default handler timeout. */
