@@ -52,6 +52,15 @@ const schema = z
     SPOOL_ALERTS_TOPIC_ARN: optionalString,
     /** Secrets Manager secret holding the callback HMAC key (AWS backend). */
     SPOOL_CALLBACK_SECRET_ARN: optionalString,
+    // SQL store (users, tasks): embedded SQLite (`sql.db` in the data dir) unless one of these is set.
+    /** PostgreSQL, e.g. `postgres://user:pass@host:5432/db`. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    /** Aurora DSQL cluster endpoint (IAM auth), e.g. `<id>.dsql.us-east-1.on.aws`. */
+    SPOOL_DSQL_ENDPOINT: z.string().regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/i, 'expected a hostname').optional(),
+    /** Region of the DSQL cluster; default: parsed from the endpoint. */
+    SPOOL_DSQL_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region').optional(),
+    /** DSQL database role: `admin`, or an application role granted `dsql:DbConnect`. */
+    SPOOL_DSQL_USER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a role name').default('admin'),
   });
 
 /** Settings without which the AWS backend cannot start (they name the resources the CDK app creates). */
@@ -84,6 +93,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // Checked on the raw values so these are reported together with any type errors above.
   if (cleaned['SPOOL_BACKEND'] === 'aws') {
     for (const key of REQUIRED_FOR_AWS) if (cleaned[key] === undefined) problems.push(`${key}: is required when SPOOL_BACKEND=aws`);
+  }
+  if (cleaned['DATABASE_URL'] !== undefined && cleaned['SPOOL_DSQL_ENDPOINT'] !== undefined) {
+    problems.push('DATABASE_URL: set either DATABASE_URL (PostgreSQL) or SPOOL_DSQL_ENDPOINT (Aurora DSQL), not both');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
