@@ -14,7 +14,8 @@ import type { Ports } from './ports.js';
 /**
  * The AWS backend: SQS, DynamoDB, S3, SNS (and Secrets Manager for the callback key), named
  * by the configuration that the CDK app's outputs (or a Lambda's environment) provide.
- * `SPOOL_AWS_ENDPOINT` points every client at an emulator such as moto.
+ * `SPOOL_AWS_ENDPOINT` points every client at an emulator such as moto. No SQL store: the
+ * worker Lambdas do not need one; the API and the local runtime add it (see `create-ports.ts`).
  */
 export function createAwsPorts(config: Config): Ports {
   const need = (key: keyof Config): string => {

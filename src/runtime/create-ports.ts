@@ -1,10 +1,25 @@
 import type { Logger } from 'pino';
+import { createSql } from '../adapters/sql/create-sql.js';
 import type { Config } from '../config.js';
 import { createAwsPorts } from './aws-ports.js';
 import { createEmbeddedPorts } from './embedded-ports.js';
 import type { Ports } from './ports.js';
 
-/** The ports of the configured backend (`SPOOL_BACKEND`). */
+/**
+ * The ports of the configured backend (`SPOOL_BACKEND`), for the local runtime. With the
+ * AWS backend the SQL store is still chosen by `DATABASE_URL` / `SPOOL_DSQL_ENDPOINT`,
+ * falling back to SQLite in the data dir.
+ */
 export function createPorts(config: Config, logger: Logger): Ports {
-  return config.SPOOL_BACKEND === 'aws' ? createAwsPorts(config) : createEmbeddedPorts(config, logger);
+  if (config.SPOOL_BACKEND !== 'aws') return createEmbeddedPorts(config, logger);
+  const ports = createAwsPorts(config);
+  const sql = createSql(config);
+  return {
+    ...ports,
+    sql,
+    async close() {
+      await ports.close();
+      await sql.close();
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { LocalTopic, logSubscriber, outboxFileSubscriber, webhookSubscriber, typ
 import { SqliteEngine } from '../adapters/embedded/sqlite-engine.js';
 import { SqliteQueue } from '../adapters/embedded/sqlite-queue.js';
 import { SqliteTable } from '../adapters/embedded/sqlite-table.js';
+import { createSql } from '../adapters/sql/create-sql.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Ports } from './ports.js';
@@ -33,6 +34,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     queue('callbacks', CALLBACKS_VISIBILITY_SECONDS, config.SPOOL_CALLBACKS_MAX_RECEIVE_COUNT),
   ] as const;
   const results = new FileObjectStore(join(dataDir, 'objects'), 'results');
+  const sql = createSql({ ...config, SPOOL_DATA_DIR: dataDir });
   return {
     backend: 'embedded',
     jobsQueue: queues[0],
@@ -42,6 +44,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     ordersTable,
     results,
     alerts: new LocalTopic('alerts', alertSubscribers(config, dataDir, callbackSecret, logger), logger),
+    sql,
     callbackSecret: async () => callbackSecret,
     healthChecks: {
       sqlite: async () => engine.db.prepare('SELECT 1').get(),
@@ -52,6 +55,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     },
     async close() {
       engine.close();
+      await sql.close();
     },
   };
 }

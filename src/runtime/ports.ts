@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Table } from '../ports/table.js';
+import type { Sql } from '../ports/sql.js';
 import type { Topic } from '../ports/topic.js';
 
 /** Every port instance the application uses, from one backend. */
@@ -13,6 +14,11 @@ export interface Ports {
   readonly ordersTable: Table;
   readonly results: ObjectStore;
   readonly alerts: Topic;
+  /**
+   * The relational store of users and tasks (SQLite, PostgreSQL or Aurora DSQL, by
+   * configuration). Absent where nothing needs it (the worker Lambdas) or none is configured.
+   */
+  readonly sql?: Sql;
   /** HMAC key for callbacks; loaded on first use (on AWS it lives in Secrets Manager). */
   callbackSecret(): Promise<string>;
   /** Cheap probes for `/health`, by backend name. */

@@ -27,6 +27,8 @@ const HOUSEKEEPING_INTERVAL_MS = 60_000;
 export async function startLocalServer(config: Config, makePorts: (logger: ReturnType<typeof createLogger>) => Ports): Promise<LocalServer> {
   const logger = createLogger(config);
   const ports = makePorts(logger);
+  // Local runs own their schema; on AWS migrations are a deploy step, not a cold-start one.
+  await ports.sql?.migrate();
   const system = createSystem(config, ports, logger);
   const options = {
     batchSize: config.SPOOL_WORKER_BATCH_SIZE,
