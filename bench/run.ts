@@ -20,6 +20,7 @@ import { httpLatency } from './http-latency.js';
 import { httpThroughput } from './http-throughput.js';
 import { formatProfile, summarizeProfile } from './profile-summary.js';
 import { queueEngine } from './queue-engine.js';
+import { queuePeers } from './peers/queue-peers.js';
 import { cpuPressureMicros, environment, markdown, textTable, writeMarkdown, type Mode, type Section } from './report.js';
 import { mib } from './stats.js';
 
@@ -50,7 +51,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (/^--server-env=[A-Z_][A-Z0-9_]*=/.test(arg)) {
       const [key, ...value] = arg.slice('--server-env='.length).split('=');
       serverEnv[key!] = value.join('=');
-    } else throw new Error(`unknown flag ${arg} (--quick, --full, --only=1,2,3,4,5,6,7, --profile, --probe, --server-env=KEY=VALUE)`);
+    } else throw new Error(`unknown flag ${arg} (--quick, --full, --only=1,2,3,4,5,6,7,8, --profile, --probe, --server-env=KEY=VALUE)`);
   }
   return { mode, only, profile, probe, serverEnv };
 }
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   if (wanted('1')) await attempt('1. Queue engine', '1', async () => (await queueEngine(flags.mode)).section);
   if (wanted('2')) await attempt('2. Queue engine with a backlog', '2', () => backlog(flags.mode));
   if (wanted('7')) await attempt('7. Lambda bundles', '7', () => lambdaBundles(root, flags.mode));
+  if (wanted('8')) await attempt('8. Queue engines side by side', '8', () => queuePeers(flags.mode));
 
   if (wanted('3') || wanted('4') || wanted('6')) {
     const profileDir = flags.profile ? mkdtempSync(join(tmpdir(), 'spool-bench-profile-')) : undefined;
