@@ -65,6 +65,26 @@ export class ConditionFailedError extends SpoolError {
   }
 }
 
+/**
+ * A conditional request whose precondition does not hold, e.g. an `If-Match` naming a
+ * version that is no longer current (HTTP 412). `details` says which version is.
+ */
+export class PreconditionFailedError extends SpoolError {
+  constructor(message: string, details?: unknown) {
+    super('precondition_failed', message, { details });
+  }
+}
+
+/**
+ * A capability this deployment does not have or cannot reach right now (HTTP 503), e.g.
+ * the users and tasks endpoints where no SQL store is configured (`sql_not_configured`).
+ */
+export class ServiceUnavailableError extends SpoolError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
 /** Configuration that is missing or invalid; lists every problem at once. */
 export class ConfigError extends SpoolError {
   constructor(problems: readonly string[]) {

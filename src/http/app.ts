@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '../errors.js';
 import type { JobService } from '../domain/jobs/job-service.js';
 import type { OrderService } from '../domain/orders/order-service.js';
+import type { TaskService } from '../domain/tasks/task-service.js';
+import type { UserService } from '../domain/users/user-service.js';
 import type { Queue } from '../ports/queue.js';
 import { errorResponse } from './error-handler.js';
 import { limitBody, requireJson } from './request-guards.js';
@@ -11,11 +13,16 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute, type HealthInfo } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerOrderRoutes } from './routes/orders.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { registerUserRoutes } from './routes/users.js';
 import { validationHook } from './validation-hook.js';
 
 export interface AppDeps {
   readonly jobs: JobService;
   readonly orders: OrderService;
+  /** Users and tasks live on the SQL store; absent without one, and their routes answer 503. */
+  readonly users?: UserService;
+  readonly tasks?: TaskService;
   /** Queues the admin endpoints may inspect and redrive, by name. */
   readonly queues: ReadonlyMap<string, Queue>;
   readonly health: HealthInfo;
@@ -39,6 +46,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
 
   registerJobRoutes(app, deps.jobs);
   registerOrderRoutes(app, deps.orders);
+  registerUserRoutes(app, deps.users);
+  registerTaskRoutes(app, deps.tasks);
   registerAdminRoutes(app, deps.queues);
   registerHealthRoute(app, deps.health);
 
@@ -47,7 +56,9 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     info: {
       title: 'Spool API',
       version: deps.health.version,
-      description: 'Asynchronous jobs, orders and operations. Every write answers at once (202) and is processed from a durable queue.',
+      description:
+        'Asynchronous jobs and orders: every write answers at once (202) and is processed from a durable queue. ' +
+        'Users and tasks on the SQL store: writes are transactional (201/200/204), with ETag and If-Match on every record.',
     },
   });
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Spool API reference' }));

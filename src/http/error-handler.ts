@@ -7,6 +7,8 @@ import {
   ConflictError,
   NotFoundError,
   PayloadTooLargeError,
+  PreconditionFailedError,
+  ServiceUnavailableError,
   SpoolError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -22,8 +24,10 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => SpoolError, Cont
   [NotFoundError, 404],
   [ConflictError, 409],
   [ConditionFailedError, 409],
+  [PreconditionFailedError, 412],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [ServiceUnavailableError, 503],
 ];
 
 // Codes for errors raised by Hono itself, matching the ones our own errors use.

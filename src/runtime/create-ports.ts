@@ -3,7 +3,7 @@ import { createSql } from '../adapters/sql/create-sql.js';
 import type { Config } from '../config.js';
 import { createAwsPorts } from './aws-ports.js';
 import { createEmbeddedPorts } from './embedded-ports.js';
-import type { Ports } from './ports.js';
+import { sqlHealthCheck, type Ports } from './ports.js';
 
 /**
  * The ports of the configured backend (`SPOOL_BACKEND`), for the local runtime. With the
@@ -17,6 +17,7 @@ export function createPorts(config: Config, logger: Logger): Ports {
   return {
     ...ports,
     sql,
+    healthChecks: { ...ports.healthChecks, sql: sqlHealthCheck(sql) },
     async close() {
       await ports.close();
       await sql.close();

@@ -10,7 +10,7 @@ import { SqliteTable } from '../adapters/embedded/sqlite-table.js';
 import { createSql } from '../adapters/sql/create-sql.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import type { Ports } from './ports.js';
+import { sqlHealthCheck, type Ports } from './ports.js';
 
 /** Callback deliveries retry for about an hour and a half before they are dead-lettered. */
 const CALLBACKS_VISIBILITY_SECONDS = 60;
@@ -49,6 +49,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     healthChecks: {
       sqlite: async () => engine.db.prepare('SELECT 1').get(),
       objects: async () => results.head('health/probe'),
+      sql: sqlHealthCheck(sql),
     },
     async housekeeping() {
       await Promise.all([jobsTable.sweepExpired(), ordersTable.sweepExpired(), ...queues.map((q) => q.sweepExpired())]);

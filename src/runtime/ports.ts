@@ -27,3 +27,8 @@ export interface Ports {
   housekeeping?(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The `/health` probe of a SQL store: a one-row read of the users table (so it also fails while the schema is missing). */
+export function sqlHealthCheck(sql: Sql): () => Promise<unknown> {
+  return () => sql.read((db) => db.selectFrom('users').select('id').limit(1).execute());
+}

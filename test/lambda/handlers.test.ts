@@ -18,10 +18,12 @@ describe('Lambda entry points adapt AWS events to the same app and handlers', ()
   let system: System;
   // hono's event types differ slightly from @types/aws-lambda's; the runtime shape is the same.
   let api: (event: unknown, context: Context) => Promise<unknown>;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spool-lambda-'));
     const config = loadConfig({ SPOOL_DATA_DIR: dir, SPOOL_ALERT_SUBSCRIBERS: '' });
     system = createSystem(config, createEmbeddedPorts(config, pino({ level: 'silent' })), pino({ level: 'silent' }));
+    // Migrations are a deploy step on AWS; /health probes the SQL schema, so create it here.
+    await system.ports.sql?.migrate();
     api = handle(system.app) as (event: unknown, context: Context) => Promise<unknown>;
   });
   afterAll(async () => {

@@ -50,6 +50,18 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 }
 
+/**
+ * Any method, with an optional JSON body; returns status, headers and the parsed body
+ * (undefined when there is none, as after a 204).
+ */
+export async function requestJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+  const init: RequestInit = { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers } };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text === '' ? undefined : JSON.parse(text)) as Record<string, unknown> | undefined };
+}
+
 /** GETs JSON. */
 export async function getJson(url: string) {
   const response = await fetch(url);

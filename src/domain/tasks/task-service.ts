@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Sql, SqlTransaction, TaskActivityTable, TasksTable } from '../../ports/sql.js';
+import { afterKey, decodeCursor, toPage } from '../shared/page-cursor.js';
+import { isoTimestamp, laterOf } from '../shared/timestamps.js';
+import { checkVersion, type VersionPrecondition } from '../shared/version-precondition.js';
+import {
+  ActivityChanges,
+  TASK_PRIORITIES,
+  type Activity,
+  type ActivityChanges as Changes,
+  type Comment,
+  type CreateCommentRequest,
+  type CreateTaskRequest,
+  type ListTaskItemsQuery,
+  type ListTasksQuery,
+  type Task,
+  type TaskAction,
+  type TaskPriority,
+  type UpdateTaskRequest,
+} from './task-schemas.js';
+
+export interface TaskServiceDeps {
+  readonly sql: Sql;
+  readonly clock: Clock;
+  readonly newId?: () => string;
+}
+
+/** Who a write is attributed to, and the version it is conditional on. */
+export interface WriteContext {
+  /** The `X-Actor` header; when absent, the body's `created_by` / `author`, else {@link ANONYMOUS}. */
+  readonly actor?: string;
+  readonly precondition?: VersionPrecondition;
+}
+
+/** The actor of a change nobody claimed (no `X-Actor`, and no `created_by` / `author` to fall back on). */
+export const ANONYMOUS = 'anonymous';
+
+/** The fields whose changes the activity history records. */
+const TRACKED = ['title', 'description', 'status', 'priority', 'assignee', 'due_date'] as const;
+type Tracked = (typeof TRACKED)[number];
+
+/**
+ * Tasks of the collaborative task-management recipe, with comments and an activity
+ * history, on the SQL store.
+ *
+ * Concurrency: every write is one `sql.transaction` that reads the task, checks the
+ * caller's precondition (`If-Match`), writes `version + 1` and appends the activity row.
+ * On DSQL and PostgreSQL (REPEATABLE READ) a concurrent write to the same task makes the
+ * transaction fail with a serialization conflict and run again from the read, so two
+ * PATCHes of different fields both land, and a stale If-Match is a 412, never a lost update.
+ *
+ * Comments and history: the recipe derives them from the `task.management` events. The
+ * event bus is not built yet, so they are written here, in the same transaction as the
+ * change they describe (so they can never disagree with it); the task-event processor
+ * will take this over once the bus exists, and the transactions will shrink to the task row.
+ */
+export class TaskService {
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  async create(request: CreateTaskRequest, context: Pick<WriteContext, 'actor'> = {}): Promise<Task> {
+    const createdBy = request.created_by ?? context.actor;
+    if (createdBy === undefined) {
+      throw new ValidationError('created_by is required: give it in the body or as the X-Actor header', [
+        { path: 'created_by', message: 'required', code: 'invalid_type' },
+      ]);
+    }
+    const now = isoTimestamp(this.deps.clock.now());
+    const row: TasksTable = {
+      id: this.newId(),
+      title: request.title,
+      description: request.description ?? null,
+      status: request.status,
+      priority: request.priority,
+      assignee: request.assignee ?? null,
+      created_by: createdBy,
+      due_date: request.due_date ?? null,
+      created_at: now,
+      updated_at: now,
+      version: 1,
+    };
+    const changes: Changes = { created_by: { from: null, to: createdBy } };
+    for (const field of TRACKED) if (row[field] !== null) changes[field] = { from: null, to: row[field] };
+    await this.deps.sql.transaction(async (trx) => {
+      await trx.insertInto('tasks').values(row).execute();
+      await this.record(trx, row.id, context.actor ?? createdBy, 'created', changes, now);
+    });
+    return toView(row);
+  }
+
+  async get(id: string): Promise<Task> {
+    const row = await this.deps.sql.read((db) => db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst());
+    if (row === undefined) throw notFound(id);
+    return toView(row);
+  }
+
+  /** Newest first: `created_at` descending, ties broken by `id` descending. */
+  async list(query: ListTasksQuery): Promise<{ items: Task[]; cursor?: string }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.deps.sql.read((db) => {
+      let select = db.selectFrom('tasks').selectAll();
+      if (query.status !== undefined) select = select.where('status', '=', query.status);
+      if (query.assignee !== undefined) select = select.where('assignee', '=', query.assignee);
+      if (after !== undefined) select = select.where(afterKey(after, 'desc'));
+      return select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+    });
+    return toPage(rows, query.limit, toView);
+  }
+
+  /** Applies the fields of `patch` that differ; a patch that changes nothing changes no version and records nothing. */
+  async update(id: string, patch: UpdateTaskRequest, context: WriteContext = {}): Promise<Task> {
+    return this.deps.sql.transaction(async (trx) => {
+      const current = await this.readForWrite(trx, id, context.precondition);
+      const changes: Changes = {};
+      const set: Partial<Pick<TasksTable, Tracked>> = {};
+      for (const field of TRACKED) {
+        const value = patch[field];
+        if (value === undefined || value === current[field]) continue;
+        changes[field] = { from: current[field], to: value };
+        Object.assign(set, { [field]: value });
+      }
+      if (Object.keys(changes).length === 0) return toView(current);
+      const at = await this.nextActivityTime(trx, id, current.updated_at);
+      const updated: TasksTable = { ...current, ...set, updated_at: at, version: current.version + 1 };
+      const result = await trx
+        .updateTable('tasks')
+        .set({ ...set, updated_at: at, version: updated.version })
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      // Snapshot isolation turns a concurrent write into a retried conflict first; this is the belt to those braces.
+      if (result.numUpdatedRows !== 1n) throw new ConflictError(`task ${id} changed concurrently; retry`);
+      await this.record(trx, id, context.actor ?? ANONYMOUS, 'updated', changes, at);
+      return toView(updated);
+    });
+  }
+
+  /**
+   * Deletes the task and its comments; its activity history stays (ending with the
+   * `deleted` entry, which holds the last values). DSQL caps a transaction at 3,000
+   * changed rows, so a task with more comments than that cannot be deleted in one; the
+   * task-event processor is where a batched cleanup belongs.
+   */
+  async delete(id: string, context: WriteContext = {}): Promise<void> {
+    await this.deps.sql.transaction(async (trx) => {
+      const current = await this.readForWrite(trx, id, context.precondition);
+      const at = await this.nextActivityTime(trx, id, current.updated_at);
+      const changes: Changes = {};
+      for (const field of TRACKED) if (current[field] !== null) changes[field] = { from: current[field], to: null };
+      await trx.deleteFrom('task_comments').where('task_id', '=', id).execute();
+      const result = await trx.deleteFrom('tasks').where('id', '=', id).where('version', '=', current.version).executeTakeFirst();
+      if (result.numDeletedRows !== 1n) throw new ConflictError(`task ${id} changed concurrently; retry`);
+      await this.record(trx, id, context.actor ?? ANONYMOUS, 'deleted', changes, at);
+    });
+  }
+
+  /** Adds a comment; the task's own version does not change (commenting does not conflict with editing). */
+  async addComment(taskId: string, request: CreateCommentRequest, context: Pick<WriteContext, 'actor'> = {}): Promise<Comment> {
+    const author = request.author ?? context.actor;
+    if (author === undefined) {
+      throw new ValidationError('author is required: give it in the body or as the X-Actor header', [{ path: 'author', message: 'required', code: 'invalid_type' }]);
+    }
+    const id = this.newId();
+    return this.deps.sql.transaction(async (trx) => {
+      const task = await trx.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();
+      if (task === undefined) throw notFound(taskId);
+      const at = await this.nextActivityTime(trx, taskId);
+      const comment: Comment = { id, task_id: taskId, author, body: request.body, created_at: at, updated_at: at, version: 1 };
+      await trx.insertInto('task_comments').values(comment).execute();
+      await this.record(trx, taskId, context.actor ?? author, 'commented', { comment_id: { from: null, to: id } }, at);
+      return comment;
+    });
+  }
+
+  /** Comments of a task, oldest first. */
+  async listComments(taskId: string, query: ListTaskItemsQuery): Promise<{ items: Comment[]; cursor?: string }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.deps.sql.read(async (db) => {
+      const task = await db.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();
+      if (task === undefined) throw notFound(taskId);
+      let select = db.selectFrom('task_comments').selectAll().where('task_id', '=', taskId);
+      if (after !== undefined) select = select.where(afterKey(after, 'asc'));
+      return select.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(query.limit + 1).execute();
+    });
+    return toPage(rows, query.limit, (row) => ({ ...row }));
+  }
+
+  /**
+   * The history of a task, oldest first: who created, changed, commented on or deleted
+   * it, and when. Kept after the task is deleted; 404 only for a task that never existed.
+   */
+  async listActivity(taskId: string, query: ListTaskItemsQuery): Promise<{ items: Activity[]; cursor?: string }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.deps.sql.read(async (db) => {
+      let select = db.selectFrom('task_activity').selectAll().where('task_id', '=', taskId);
+      if (after !== undefined) select = select.where(afterKey(after, 'asc'));
+      const found = await select.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(query.limit + 1).execute();
+      if (found.length === 0 && after === undefined) {
+        const task = await db.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();
+        if (task === undefined) throw notFound(taskId);
+      }
+      return found;
+    });
+    return toPage(rows, query.limit, activityView);
+  }
+
+  private async readForWrite(trx: SqlTransaction, id: string, precondition: VersionPrecondition | undefined): Promise<TasksTable> {
+    const current = await trx.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (current === undefined) throw notFound(id);
+    checkVersion(precondition, current.version, `task ${id}`);
+    return current;
+  }
+
+  /**
+   * The timestamp of the next activity entry: now, or 1 ms after the task's latest entry
+   * (and `floor`) when the clock has not moved past it, so the history sorts in the order
+   * the changes happened even when several land within one millisecond or a region's
+   * clock lags.
+   */
+  private async nextActivityTime(trx: SqlTransaction, taskId: string, floor?: string): Promise<string> {
+    const latest = await trx
+      .selectFrom('task_activity')
+      .select('created_at')
+      .where('task_id', '=', taskId)
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const previous = [latest?.created_at, floor].filter((t): t is string => t !== undefined).sort().at(-1);
+    return laterOf(isoTimestamp(this.deps.clock.now()), previous);
+  }
+
+  private async record(trx: SqlTransaction, taskId: string, actor: string, action: TaskAction, changes: Changes, at: string): Promise<void> {
+    const row: TaskActivityTable = { id: this.newId(), task_id: taskId, actor, action, changes: JSON.stringify(changes), created_at: at };
+    await trx.insertInto('task_activity').values(row).execute();
+  }
+}
+
+function toView(row: TasksTable): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    priority: isPriority(row.priority) ? row.priority : 'medium',
+    assignee: row.assignee,
+    created_by: row.created_by,
+    due_date: row.due_date,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    version: row.version,
+  };
+}
+
+function activityView(row: TaskActivityTable): Activity {
+  return {
+    id: row.id,
+    task_id: row.task_id,
+    actor: row.actor,
+    action: row.action as TaskAction,
+    changes: ActivityChanges.parse(JSON.parse(row.changes)),
+    created_at: row.created_at,
+  };
+}
+
+function isPriority(value: string): value is TaskPriority {
+  return (TASK_PRIORITIES as readonly string[]).includes(value);
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`task ${id} not found`);
+}
