@@ -48,7 +48,15 @@ export interface CrashLoopOptions {
 }
 
 /** Short visibility timeouts: messages in flight in a killed process come back after 2 s. */
-const SERVER_ENV = { SPOOL_JOBS_VISIBILITY_SECONDS: '2', SPOOL_ORDERS_VISIBILITY_SECONDS: '2' };
+// Every delivery cut off by a kill counts toward the DLQ (as on SQS); this scenario checks that
+// nothing acknowledged is lost, so deliveries are not allowed to run out. What happens when they
+// do (the job fails, with one alert) is test/unit/dead-letter-reconciler.test.ts.
+const SERVER_ENV = {
+  SPOOL_JOBS_VISIBILITY_SECONDS: '2',
+  SPOOL_ORDERS_VISIBILITY_SECONDS: '2',
+  SPOOL_JOBS_MAX_RECEIVE_COUNT: '100',
+  SPOOL_ORDERS_MAX_RECEIVE_COUNT: '100',
+};
 
 interface EchoData {
   readonly client: number;

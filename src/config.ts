@@ -18,6 +18,8 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SPOOL_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
     SPOOL_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+    /** How often the local runtime looks for messages dead-lettered without an alert (also once at start). */
+    SPOOL_RECONCILE_INTERVAL_MS: int(1000, 3_600_000).default(30_000),
     // Queues (recipe defaults): visibility 300 s, retention 14 days, DLQ after 3 (jobs) / 5 (orders).
     SPOOL_JOBS_VISIBILITY_SECONDS: int(1, 43_200).default(300),
     SPOOL_JOBS_MAX_RECEIVE_COUNT: int(1, 1000).default(3),

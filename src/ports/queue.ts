@@ -29,7 +29,7 @@ export interface Queue {
   stats(): Promise<QueueStats>;
   /** Reads dead letters without consuming them. */
   peekDeadLetters(limit: number): Promise<DeadLetter[]>;
-  /** Moves up to `limit` dead letters back to this queue with a fresh receive count. */
+  /** Moves up to `limit` dead letters back to this queue, as new messages (new ids, receive count 0). */
   redrive(limit?: number): Promise<number>;
 }
 

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../ports/clock.js';
-import type { Queue } from '../ports/queue.js';
+import type { DeadLetter, Queue } from '../ports/queue.js';
 import { createCallbackDelivery } from '../workers/callback-delivery.js';
-import { createJobProcessor } from '../workers/job-processor.js';
+import { createJobProcessor, failDeadLetteredJob } from '../workers/job-processor.js';
 import { createOrderProcessor } from '../workers/order-processor.js';
 import type { BatchPolicy, RecordHandler } from '../workers/queue-record.js';
 import type { Ports } from './ports.js';
@@ -13,6 +13,8 @@ export interface Consumer {
   readonly queue: Queue;
   readonly handler: RecordHandler;
   readonly policy: BatchPolicy;
+  /** Settles the domain record of a message dead-lettered without a recorded final failure. */
+  readonly onDeadLettered?: (letter: DeadLetter) => Promise<void>;
 }
 
 export interface Consumers {
@@ -29,12 +31,14 @@ export function createConsumers(config: Config, ports: Ports, logger: Logger, cl
     logger,
     retryBaseSeconds: config.SPOOL_RETRY_BASE_SECONDS,
     maxRetryDelaySeconds: visibilitySeconds,
+    ledger: { table: ports.jobsTable, clock },
   });
   return {
     jobs: {
       queue: ports.jobsQueue,
       handler: createJobProcessor({ jobs: ports.jobsTable, results: ports.results, callbacks: ports.callbacksQueue, clock }),
       policy: policy(ports.jobsQueue, config.SPOOL_JOBS_VISIBILITY_SECONDS),
+      onDeadLettered: failDeadLetteredJob({ jobs: ports.jobsTable, callbacks: ports.callbacksQueue, clock }),
     },
     orders: {
       queue: ports.ordersQueue,

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ConditionFailedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import type { Queue } from '../ports/queue.js';
+import type { DeadLetter, Queue } from '../ports/queue.js';
 import type { AttributeValue, Table } from '../ports/table.js';
 import { INLINE_RESULT_MAX_BYTES, resultKey, STARTABLE, type Job, type JobMessage, type JobStatus } from '../domain/jobs/job.js';
 import { jobFromItem, jobItem, jobKey, statusIndex } from '../domain/jobs/job-records.js';
@@ -112,4 +112,32 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * For the dead-letter reconciler: a job whose message was dead-lettered without its last
+ * attempt failing in the handler (the worker died each time) becomes `failed`, and its
+ * callback, if any, is sent. A job that completed or already failed is left alone.
+ */
+export function failDeadLetteredJob(deps: Pick<JobProcessorDeps, 'jobs' | 'callbacks' | 'clock'>): (letter: DeadLetter) => Promise<void> {
+  return async (letter) => {
+    const parsed = JobMessageSchema.safeParse(safeJson(letter.body));
+    if (!parsed.success) return;
+    const message = parsed.data as JobMessage;
+    try {
+      const item = await deps.jobs.update(
+        jobKey(message.jobId),
+        {
+          ...statusIndex('failed', message.createdAt, message.jobId),
+          updatedAt: new Date(deps.clock.now()).toISOString(),
+          attempts: letter.receiveCount,
+          error: 'delivery attempts exhausted: the worker stopped during its last attempt',
+        },
+        { conditions: [{ kind: 'in', attribute: 'status', values: ['queued', 'processing'] }] },
+      );
+      if (message.callbackUrl !== undefined) await deps.callbacks.send([callbackMessage(message.callbackUrl, jobFromItem(item))]);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+  };
 }

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../ports/clock.js';
 import type { Queue } from '../ports/queue.js';
+import type { Table } from '../ports/table.js';
 import type { Topic } from '../ports/topic.js';
+import { claimDeadLetterAlert } from './dead-letter-ledger.js';
 
 /** One message as a worker sees it, from the local event source or a Lambda SQS event. */
 export interface QueueRecord {
@@ -37,6 +40,11 @@ export interface BatchPolicy {
   readonly retryBaseSeconds: number;
   readonly maxRetryDelaySeconds: number;
   readonly signal?: AbortSignal;
+  /**
+   * Where alerted dead letters are remembered, shared with the dead-letter reconciler so
+   * each dead-lettered message gets exactly one alert (see `dead-letter-ledger.ts`).
+   */
+  readonly ledger?: { readonly table: Table; readonly clock: Clock };
 }
 
 /**
@@ -72,7 +80,8 @@ async function onFailure(record: QueueRecord, error: unknown, final: boolean, po
   try {
     if (final) {
       policy.logger.error(log, 'final attempt failed: message goes to the dead-letter queue');
-      await policy.alerts.publish({
+      const first = policy.ledger === undefined || (await claimDeadLetterAlert(policy.ledger.table, policy.queue.name, record.messageId, policy.ledger.clock));
+      if (first) await policy.alerts.publish({
         subject: `[spool] ${policy.queue.name}: message dead-lettered`.slice(0, 100),
         message: JSON.stringify({
           kind: 'dead-lettered',

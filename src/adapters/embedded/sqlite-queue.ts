@@ -66,6 +66,8 @@ export class SqliteQueue implements Queue {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     engine.db.exec(SCHEMA);
+    // Redriven messages get new ids, as SQS gives them (a redrive is a new send there).
+    engine.db.function('spool_uuid', { deterministic: false }, () => randomUUID());
     this.sql = prepare(engine.db);
   }
 
@@ -216,7 +218,7 @@ function prepare(db: Database.Database) {
     nextVisible: db.prepare('SELECT MIN(visible_at) AS at FROM queue_messages WHERE queue = ? AND dead = 0'),
     peekDead: db.prepare('SELECT * FROM queue_messages WHERE queue = ? AND dead = 1 ORDER BY visible_at, seq LIMIT ?'),
     redrive: db.prepare(
-      `UPDATE queue_messages SET dead = 0, receive_count = 0, visible_at = :now, receipt = NULL
+      `UPDATE queue_messages SET dead = 0, receive_count = 0, visible_at = :now, receipt = NULL, id = spool_uuid()
        WHERE seq IN (SELECT seq FROM queue_messages WHERE queue = :queue AND dead = 1 ORDER BY visible_at, seq LIMIT :limit)`,
     ),
     stats: db.prepare(

@@ -4,6 +4,8 @@ import type { Config } from '../../config.js';
 import type { Ports } from '../ports.js';
 import { createLogger } from '../logger.js';
 import { createSystem, type System } from '../system.js';
+import { reconcileDeadLetters } from '../../workers/dead-letter-reconciler.js';
+import { systemClock } from '../../ports/clock.js';
 import { QueueEventSource } from './queue-event-source.js';
 
 /** A started local Spool: HTTP server, event sources and housekeeping in one process. */
@@ -44,6 +46,14 @@ export async function startLocalServer(config: Config, makePorts: (logger: Retur
     housekeeping === undefined
       ? undefined
       : setInterval(() => housekeeping().catch((err: unknown) => logger.error({ err }, 'housekeeping failed')), HOUSEKEEPING_INTERVAL_MS).unref();
+  // Messages dead-lettered while no handler could fail them (the process died during their
+  // last delivery) get their alert and outcome here: once at start, then periodically.
+  const reconcile = () =>
+    reconcileDeadLetters(Object.values(system.consumers), { ledger: ports.jobsTable, alerts: ports.alerts, clock: systemClock, logger }).catch(
+      (err: unknown) => logger.error({ err }, 'dead-letter reconciliation failed'),
+    );
+  await reconcile();
+  const reconciler = setInterval(() => void reconcile(), config.SPOOL_RECONCILE_INTERVAL_MS).unref();
 
   const server = await listen(system, config);
   const { port } = server.address() as AddressInfo;
@@ -53,6 +63,7 @@ export async function startLocalServer(config: Config, makePorts: (logger: Retur
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(sweeper);
+      clearInterval(reconciler);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(sources.map((s) => s.stop(config.SPOOL_SHUTDOWN_TIMEOUT_MS)));
       await ports.close();
