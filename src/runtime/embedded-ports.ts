@@ -52,7 +52,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
       sql: sqlHealthCheck(sql),
     },
     async housekeeping() {
-      await Promise.all([jobsTable.sweepExpired(), ordersTable.sweepExpired(), ...queues.map((q) => q.sweepExpired())]);
+      await Promise.all([jobsTable.sweepExpired(), ordersTable.sweepExpired(), ...queues.map((q) => q.sweepExpired()), results.sweepTempFiles()]);
     },
     async close() {
       engine.close();

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileObjectStore } from '../../src/adapters/embedded/file-object-store.js';
@@ -48,4 +49,21 @@ describeObjectStoreContract({
     const { dir, dispose } = tempEngine();
     return { store: new FileObjectStore(dir, 'results'), dispose };
   },
+});
+
+describe('FileObjectStore temp files', () => {
+  it('sweeps temp files left by interrupted puts, and only old ones', async () => {
+    const { dir, dispose } = tempEngine();
+    const store = new FileObjectStore(dir, 'results');
+    await store.put('a/b', 'x');
+    const tmp = join(dir, 'results', '.tmp');
+    writeFileSync(join(tmp, 'cut-off'), 'half');
+    utimesSync(join(tmp, 'cut-off'), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+    writeFileSync(join(tmp, 'in-flight'), 'half');
+
+    expect(await store.sweepTempFiles()).toBe(1);
+    expect(readdirSync(tmp)).toEqual(['in-flight']);
+    expect(Buffer.from((await store.get('a/b'))!.body).toString()).toBe('x');
+    await dispose();
+  });
 });

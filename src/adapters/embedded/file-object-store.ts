@@ -104,6 +104,25 @@ export class FileObjectStore implements ObjectStore {
     return keys.length > limit ? { items, cursor: page[page.length - 1]! } : { items };
   }
 
+  /**
+   * Removes temp files of puts that a crash cut off (older than `olderThanMs`); they are never
+   * visible as objects, only wasted space. The runtime calls it periodically.
+   */
+  async sweepTempFiles(olderThanMs = 3_600_000): Promise<number> {
+    const dir = join(this.root, TMP_DIR);
+    const names = await readdir(dir).catch(ifMissing([] as string[]));
+    let removed = 0;
+    for (const name of names) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(ifMissing(undefined));
+      if (info !== undefined && Date.now() - info.mtimeMs > olderThanMs) {
+        await unlink(path).catch(ifMissing(undefined));
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
