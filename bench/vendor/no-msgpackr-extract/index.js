@@ -1,0 +1,2 @@
+// msgpackr checks for a falsy extractor and uses its JavaScript decoder.
+module.exports = null;
