@@ -8,6 +8,7 @@
  * not make the server call out to the internet.
  */
 import fc from 'fast-check';
+import { bodies, contentTypes, idempotencyKeys, withExtras } from '../test/support/request-arbitraries.js';
 
 /** One generated POST. */
 export interface FuzzRequest {
@@ -21,62 +22,6 @@ export interface FuzzRequest {
 
 /** The delay bound of the queue port (SQS: 15 minutes). */
 export const MAX_DELAY_SECONDS = 900;
-
-const HEADER_CHAR = fc.oneof(
-  fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
-  fc.integer({ min: 0xa0, max: 0xff }).map((c) => String.fromCharCode(c)),
-  fc.constant('\t'),
-);
-const headerValue = (maxLength: number) => fc.string({ unit: HEADER_CHAR, maxLength });
-
-const contentTypes: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant('application/json') },
-  {
-    weight: 4,
-    arbitrary: fc.constantFrom(
-      'application/json; charset=utf-8',
-      'APPLICATION/JSON',
-      'application/json;',
-      'application/problem+json',
-      'application/jsonx',
-      'text/plain',
-      'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=x',
-      'application/xml',
-      '',
-    ),
-  },
-  { weight: 1, arbitrary: headerValue(40) },
-  { weight: 1, arbitrary: fc.constant(undefined) },
-);
-
-/** A key pool per run (`prefix`), so keys are reused with the same body (200) and another one (409). */
-const idempotencyKeys = (prefix: string): fc.Arbitrary<string | undefined> =>
-  fc.oneof(
-    { weight: 8, arbitrary: fc.constant(undefined) },
-    { weight: 2, arbitrary: fc.constantFrom(`${prefix}-1`, `${prefix}-2`, `${prefix}-3`) },
-    { weight: 1, arbitrary: headerValue(140) },
-  );
-
-const rawText = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
-
-const extraFields = fc.oneof(
-  { weight: 4, arbitrary: fc.constant({}) },
-  { weight: 1, arbitrary: fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 1 }), { minKeys: 1, maxKeys: 2 }) },
-);
-const withExtras = <T extends object>(known: fc.Arbitrary<T>) => fc.tuple(known, extraFields).map(([k, extra]) => ({ ...extra, ...k }));
-
-/** Mostly the endpoint's near-valid objects, plus any JSON, truncated JSON, raw text and no body. */
-function bodies(nearValid: fc.Arbitrary<unknown>): fc.Arbitrary<string | undefined> {
-  const text = nearValid.map((v) => JSON.stringify(v));
-  return fc.oneof(
-    { weight: 8, arbitrary: text },
-    { weight: 2, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
-    { weight: 1, arbitrary: fc.tuple(text, fc.nat()).map(([t, n]) => t.slice(0, n % (t.length + 1))) },
-    { weight: 1, arbitrary: rawText },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  );
-}
 
 const loopbackCallback = fc.webPath().map((p) => `http://127.0.0.1:9${p.startsWith('/') ? p : `/${p}`}`);
 

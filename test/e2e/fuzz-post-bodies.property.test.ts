@@ -29,6 +29,7 @@ import { MAX_DELAY_SECONDS } from '../../src/ports/queue.js';
 import { createEmbeddedPorts } from '../../src/runtime/embedded-ports.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createSystem, type System } from '../../src/runtime/system.js';
+import { bodies, contentTypes, idempotencyKeys, withExtras } from '../support/request-arbitraries.js';
 
 const RUNS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -133,66 +134,6 @@ async function queuedJobRecords(): Promise<number> {
 // ---------------------------------------------------------------------------------------
 // Generators shared by every endpoint
 
-const HEADER_CHAR = fc.oneof(
-  fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
-  fc.integer({ min: 0xa0, max: 0xff }).map((c) => String.fromCharCode(c)),
-  fc.constant('\t'),
-);
-/** Any string a header value may carry (Latin-1, no CR, LF or NUL). */
-const headerValue = (maxLength: number) => fc.string({ unit: HEADER_CHAR, maxLength });
-
-const contentTypes: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 16, arbitrary: fc.constant('application/json') },
-  {
-    weight: 4,
-    arbitrary: fc.constantFrom(
-      'application/json; charset=utf-8',
-      'APPLICATION/JSON',
-      'application/json;',
-      'application/json ; charset=utf-8',
-      'application/problem+json',
-      'application/jsonx',
-      'text/plain',
-      'text/plain;charset=UTF-8',
-      'application/x-www-form-urlencoded',
-      'multipart/form-data; boundary=x',
-      'application/xml',
-      '',
-    ),
-  },
-  { weight: 1, arbitrary: headerValue(40) },
-  { weight: 1, arbitrary: fc.constant(undefined) },
-);
-
-const idempotencyKeys: fc.Arbitrary<string | undefined> = fc.oneof(
-  { weight: 8, arbitrary: fc.constant(undefined) },
-  // A small pool, so keys are reused: with the same body (200) and with another one (409).
-  { weight: 2, arbitrary: fc.constantFrom('fuzz-1', 'fuzz-2', 'fuzz-3') },
-  { weight: 1, arbitrary: headerValue(140) },
-);
-
-const rawText = fc.oneof(fc.string(), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
-
-/** Unknown fields to mix into a body: mostly none. */
-const extraFields = fc.oneof(
-  { weight: 4, arbitrary: fc.constant({}) },
-  { weight: 1, arbitrary: fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 1 }), { minKeys: 1, maxKeys: 2 }) },
-);
-
-const withExtras = <T extends object>(known: fc.Arbitrary<T>) => fc.tuple(known, extraFields).map(([k, extra]) => ({ ...extra, ...k }));
-
-/** Bodies for one endpoint: mostly its near-valid objects, plus JSON, truncated JSON, raw text and no body. */
-function bodies(nearValid: fc.Arbitrary<unknown>): fc.Arbitrary<string | undefined> {
-  const nearValidText = nearValid.map((v) => JSON.stringify(v));
-  return fc.oneof(
-    { weight: 8, arbitrary: nearValidText },
-    { weight: 2, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
-    { weight: 1, arbitrary: fc.tuple(nearValidText, fc.nat()).map(([text, n]) => text.slice(0, n % (text.length + 1))) },
-    { weight: 1, arbitrary: rawText },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  );
-}
-
 function requests(path: fc.Arbitrary<string>, nearValid: fc.Arbitrary<unknown>, keys: fc.Arbitrary<string | undefined> = fc.constant(undefined)): fc.Arbitrary<FuzzRequest> {
   return fc.record({ path, body: bodies(nearValid), contentType: contentTypes, idempotencyKey: keys });
 }
@@ -273,7 +214,7 @@ describe.each(['/submit', '/jobs'] as const)('POST %s, fuzzed', (path) => {
 
     // Act + Assert, per request
     await fc.assert(
-      fc.asyncProperty(requests(fc.constant(path), submitBody, idempotencyKeys), async (request) => {
+      fc.asyncProperty(requests(fc.constant(path), submitBody, idempotencyKeys('fuzz')), async (request) => {
         const answer = await send(request);
         if (!expectNo5xxAndErrorShape(request, answer)) return;
         expectSubmitSuccess(request, answer);
