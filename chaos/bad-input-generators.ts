@@ -1,6 +1,6 @@
 /**
  * fast-check generators of POST requests for the bad-input scenario, in the spirit of
- * test/e2e/fuzz-post-bodies.property.test.ts (which exports none): mostly near-valid
+ * test/e2e/fuzz-post-bodies.property.test.ts (shared pieces in test/support/request-arbitraries.ts): mostly near-valid
  * bodies mixing valid and invalid fields, plus arbitrary JSON, truncated JSON, raw text,
  * no body, random content types and a small pool of reused Idempotency-Keys.
  *
@@ -8,20 +8,11 @@
  * not make the server call out to the internet.
  */
 import fc from 'fast-check';
-import { bodies, contentTypes, idempotencyKeys, withExtras } from '../test/support/request-arbitraries.js';
+import { MAX_DELAY_SECONDS } from '../src/ports/queue.js';
+import { idempotencyKeys, orderBody, requests, withExtras, type FuzzRequest } from '../test/support/request-arbitraries.js';
 
-/** One generated POST. */
-export interface FuzzRequest {
-  readonly path: string;
-  /** Raw body text; undefined sends no body. */
-  readonly body: string | undefined;
-  /** undefined sends no Content-Type header. */
-  readonly contentType: string | undefined;
-  readonly idempotencyKey: string | undefined;
-}
+export type { FuzzRequest };
 
-/** The delay bound of the queue port (SQS: 15 minutes). */
-export const MAX_DELAY_SECONDS = 900;
 
 const loopbackCallback = fc.webPath().map((p) => `http://127.0.0.1:9${p.startsWith('/') ? p : `/${p}`}`);
 
@@ -55,28 +46,6 @@ const submitBody = withExtras(
   ),
 );
 
-const amounts = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: -100, max: 100_000_000_000 }).map((cents) => cents / 100) },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.constantFrom(0, 1e9, 1e9 + 0.01, 0.001, 1.005, 1e300) },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean()) },
-);
-
-const currencies = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('EUR', 'USD', 'JPY', 'GBP', 'CHF', 'BHD') },
-  { weight: 1, arbitrary: fc.constantFrom('eur', 'Eur', 'EURO', 'EU', 'ABC', 'QQQ', 'EUR ', 'XXX') },
-  { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{3}$/) },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)) },
-);
-
-const orderBody = withExtras(
-  fc.record({
-    amount: fc.oneof({ weight: 8, arbitrary: amounts }, { weight: 1, arbitrary: fc.constant(undefined) }),
-    currency: fc.oneof({ weight: 8, arbitrary: currencies }, { weight: 1, arbitrary: fc.constant(undefined) }),
-  }),
-);
-
 /** Redrive takes no body; its path names a queue and its query a limit. */
 const redrivePath = fc
   .tuple(
@@ -89,9 +58,6 @@ const redrivePath = fc
   )
   .map(([name, query]) => `/admin/queues/${name}/redrive${query}`);
 const redriveBody = fc.oneof(fc.constant({}), fc.jsonValue({ maxDepth: 2 }));
-
-const requests = (path: fc.Arbitrary<string>, nearValid: fc.Arbitrary<unknown>, keys: fc.Arbitrary<string | undefined>): fc.Arbitrary<FuzzRequest> =>
-  fc.record({ path, body: bodies(nearValid), contentType: contentTypes, idempotencyKey: keys });
 
 /** The POST endpoints, each with its request generator. */
 export function endpointGenerators(keyPrefix: string): ReadonlyArray<{ readonly name: string; readonly requests: fc.Arbitrary<FuzzRequest> }> {

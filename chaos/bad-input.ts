@@ -15,7 +15,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { meetsOrderContract, meetsSubmitContract } from './bad-input-contract.js';
+import { meetsOrderContract, meetsSubmitContract } from '../test/support/request-contracts.js';
 import { endpointGenerators, type FuzzRequest } from './bad-input-generators.js';
 import { storedRows } from './data-dir.js';
 import { getJson, isErrorBody, isRecord } from './http-client.js';

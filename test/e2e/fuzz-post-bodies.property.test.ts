@@ -29,13 +29,12 @@ import { MAX_DELAY_SECONDS } from '../../src/ports/queue.js';
 import { createEmbeddedPorts } from '../../src/runtime/embedded-ports.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createSystem, type System } from '../../src/runtime/system.js';
-import { bodies, contentTypes, idempotencyKeys, withExtras } from '../support/request-arbitraries.js';
+import { amounts, currencies, idempotencyKeys, orderBody, requests, withExtras, type FuzzRequest } from '../support/request-arbitraries.js';
+import { meetsOrderContract, meetsSubmitContract } from '../support/request-contracts.js';
 
 const RUNS = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const SUBMIT_FIELDS = new Set(['task', 'data', 'delaySeconds', 'callbackUrl']);
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
 /** A Spool whose queues nobody consumes (see the file comment). */
 interface IdleSpool {
@@ -69,15 +68,6 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------------------------------
 // Requests
-
-interface FuzzRequest {
-  readonly path: string;
-  /** Raw body text; undefined sends no body. */
-  readonly body: string | undefined;
-  /** undefined sends no Content-Type header. */
-  readonly contentType: string | undefined;
-  readonly idempotencyKey: string | undefined;
-}
 
 interface Answer {
   readonly status: number;
@@ -134,10 +124,6 @@ async function queuedJobRecords(): Promise<number> {
 // ---------------------------------------------------------------------------------------
 // Generators shared by every endpoint
 
-function requests(path: fc.Arbitrary<string>, nearValid: fc.Arbitrary<unknown>, keys: fc.Arbitrary<string | undefined> = fc.constant(undefined)): fc.Arbitrary<FuzzRequest> {
-  return fc.record({ path, body: bodies(nearValid), contentType: contentTypes, idempotencyKey: keys });
-}
-
 // ---------------------------------------------------------------------------------------
 // Jobs: POST /submit and POST /jobs
 
@@ -171,30 +157,6 @@ const submitBody = withExtras(
     { requiredKeys: ['data'] },
   ),
 );
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const onlyKeys = (v: Record<string, unknown>, keys: readonly string[]) => Object.keys(v).every((k) => keys.includes(k));
-const isIntIn = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
-
-/** The documented contract of a job submission, written independently of the zod schemas. */
-function meetsSubmitContract(request: FuzzRequest): boolean {
-  const body = request.body === undefined ? undefined : parseJson(request.body);
-  if (!isRecord(body) || !Object.keys(body).every((k) => SUBMIT_FIELDS.has(k))) return false;
-  const { task = 'process_data', data, delaySeconds, callbackUrl } = body;
-  if (delaySeconds !== undefined && !isIntIn(delaySeconds, 0, MAX_DELAY_SECONDS)) return false;
-  if (callbackUrl !== undefined && !(typeof callbackUrl === 'string' && /^https?:\/\/[^/]/i.test(callbackUrl) && callbackUrl.length <= 2048)) return false;
-  switch (task) {
-    case 'process_data':
-    case 'echo':
-      return true;
-    case 'sleep':
-      return isRecord(data) && onlyKeys(data, ['ms']) && isIntIn(data['ms'], 0, 30_000);
-    case 'fail':
-      return data === undefined || (isRecord(data) && onlyKeys(data, ['message']) && typeof data['message'] === 'string' && data['message'].length >= 1 && data['message'].length <= 1000);
-    default:
-      return false;
-  }
-}
 
 function expectSubmitSuccess(request: FuzzRequest, answer: Answer): void {
   expect([200, 202]).toContain(answer.status);
@@ -255,38 +217,6 @@ describe.each(['/submit', '/jobs'] as const)('POST %s, fuzzed', (path) => {
 
 // ---------------------------------------------------------------------------------------
 // Orders: POST /orders
-
-const amounts = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: -100, max: 100_000_000_000 }).map((cents) => cents / 100) },
-  { weight: 1, arbitrary: fc.double() },
-  { weight: 1, arbitrary: fc.integer() },
-  { weight: 1, arbitrary: fc.constantFrom(0, 1e9, 1e9 + 0.01, 0.001, 1.005, 1e300) },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean()) },
-);
-
-const currencies = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('EUR', 'USD', 'JPY', 'GBP', 'CHF', 'BHD') },
-  { weight: 1, arbitrary: fc.constantFrom('eur', 'Eur', 'EURO', 'EU', 'ABC', 'QQQ', 'EUR ', 'XXX') },
-  { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{3}$/) },
-  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)) },
-);
-
-const orderBody = withExtras(
-  fc.record({
-    // Present in most bodies (an undefined value is left out by JSON.stringify).
-    amount: fc.oneof({ weight: 8, arbitrary: amounts }, { weight: 1, arbitrary: fc.constant(undefined) }),
-    currency: fc.oneof({ weight: 8, arbitrary: currencies }, { weight: 1, arbitrary: fc.constant(undefined) }),
-  }),
-);
-
-/** A positive amount up to 1e9 with at most 2 decimals: k/100 for an integer k, exactly. */
-const isValidAmount = (a: unknown): boolean => typeof a === 'number' && Number.isFinite(a) && a > 0 && a <= 1e9 && Math.round(a * 100) / 100 === a;
-const isValidCurrency = (c: unknown): boolean => typeof c === 'string' && /^[A-Z]{3}$/.test(c) && CURRENCIES.has(c);
-
-function meetsOrderContract(request: FuzzRequest): boolean {
-  const body = request.body === undefined ? undefined : parseJson(request.body);
-  return isRecord(body) && onlyKeys(body, ['amount', 'currency']) && isValidAmount(body['amount']) && isValidCurrency(body['currency']);
-}
 
 function expectOrderSuccess(request: FuzzRequest, answer: Answer): void {
   expect(answer.status).toBe(202);

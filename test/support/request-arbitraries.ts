@@ -1,5 +1,15 @@
 import fc from 'fast-check';
 
+/** One generated POST. */
+export interface FuzzRequest {
+  readonly path: string;
+  /** Raw body text; undefined sends no body. */
+  readonly body: string | undefined;
+  /** undefined sends no Content-Type header. */
+  readonly contentType: string | undefined;
+  readonly idempotencyKey: string | undefined;
+}
+
 /** A character a header value may carry (Latin-1, no CR, LF or NUL). */
 const HEADER_CHAR = fc.oneof(
   fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
@@ -64,3 +74,38 @@ export function bodies(nearValid: fc.Arbitrary<unknown>): fc.Arbitrary<string | 
     { weight: 1, arbitrary: fc.constant(undefined) },
   );
 }
+
+/** Requests to `path` with bodies built around `nearValid`, random content types and `keys`. */
+export function requests(
+  path: fc.Arbitrary<string>,
+  nearValid: fc.Arbitrary<unknown>,
+  keys: fc.Arbitrary<string | undefined> = fc.constant(undefined),
+): fc.Arbitrary<FuzzRequest> {
+  return fc.record({ path, body: bodies(nearValid), contentType: contentTypes, idempotencyKey: keys });
+}
+
+/** Order amounts: mostly whole cents (some out of range), some doubles, integers, edge values and non-numbers. */
+export const amounts = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: -100, max: 100_000_000_000 }).map((cents) => cents / 100) },
+  { weight: 1, arbitrary: fc.double() },
+  { weight: 1, arbitrary: fc.integer() },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1e9, 1e9 + 0.01, 0.001, 1.005, 1e300) },
+  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean()) },
+);
+
+/** Currencies: mostly real ISO 4217 codes, then near misses and non-strings. */
+export const currencies = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('EUR', 'USD', 'JPY', 'GBP', 'CHF', 'BHD') },
+  { weight: 1, arbitrary: fc.constantFrom('eur', 'Eur', 'EURO', 'EU', 'ABC', 'QQQ', 'EUR ', 'XXX') },
+  { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{3}$/) },
+  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.constant(null)) },
+);
+
+/** Near-valid `POST /orders` bodies. */
+export const orderBody = withExtras(
+  fc.record({
+    // Present in most bodies (an undefined value is left out by JSON.stringify).
+    amount: fc.oneof({ weight: 8, arbitrary: amounts }, { weight: 1, arbitrary: fc.constant(undefined) }),
+    currency: fc.oneof({ weight: 8, arbitrary: currencies }, { weight: 1, arbitrary: fc.constant(undefined) }),
+  }),
+);

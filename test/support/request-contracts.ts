@@ -1,9 +1,10 @@
 /**
  * The documented request contracts (README, job-type table), written independently of the
- * server's zod schemas, so the bad-input scenario can tell "accepted something invalid"
- * from "rejected something valid".
+ * server's zod schemas, so the fuzz test and the chaos harness can tell "accepted something
+ * invalid" from "rejected something valid".
  */
-import { MAX_DELAY_SECONDS, type FuzzRequest } from './bad-input-generators.js';
+import { MAX_DELAY_SECONDS } from '../../src/ports/queue.js';
+import type { FuzzRequest } from './request-arbitraries.js';
 
 const SUBMIT_FIELDS = ['task', 'data', 'delaySeconds', 'callbackUrl'];
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
