@@ -15,6 +15,8 @@ const schema = z
     SPOOL_BACKEND: z.enum(['embedded', 'aws']).default('embedded'),
     SPOOL_DATA_DIR: z.string().min(1).default('./.spool'),
     SPOOL_ENVIRONMENT: z.string().regex(/^[a-z0-9-]{1,32}$/).default('dev'),
+    // The task events bus; default task-events-{SPOOL_ENVIRONMENT} (see eventBusName()).
+    SPOOL_EVENT_BUS_NAME: z.string().regex(/^[/.\-_A-Za-z0-9]{1,256}$/, 'expected an EventBridge bus name').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SPOOL_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(256 * 1024),
     SPOOL_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
@@ -101,4 +103,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/**
+ * The bus task events go to: `SPOOL_EVENT_BUS_NAME`, else `task-events-{SPOOL_ENVIRONMENT}` as the recipe names it.
+ *
+ * @example
+ * eventBusName(loadConfig({})); // 'task-events-dev'
+ */
+export function eventBusName(config: Pick<Config, 'SPOOL_EVENT_BUS_NAME' | 'SPOOL_ENVIRONMENT'>): string {
+  return config.SPOOL_EVENT_BUS_NAME ?? `task-events-${config.SPOOL_ENVIRONMENT}`;
 }

@@ -4,12 +4,15 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '../errors.js';
 import type { JobService } from '../domain/jobs/job-service.js';
 import type { OrderService } from '../domain/orders/order-service.js';
+import type { TaskChangeSignal } from '../domain/tasks/task-change-signal.js';
 import type { TaskService } from '../domain/tasks/task-service.js';
 import type { UserService } from '../domain/users/user-service.js';
+import type { EventBus } from '../ports/event-bus.js';
 import type { Queue } from '../ports/queue.js';
 import { errorResponse } from './error-handler.js';
 import { limitBody, requireJson } from './request-guards.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoute, type HealthInfo } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerOrderRoutes } from './routes/orders.js';
@@ -23,6 +26,10 @@ export interface AppDeps {
   /** Users and tasks live on the SQL store; absent without one, and their routes answer 503. */
   readonly users?: UserService;
   readonly tasks?: TaskService;
+  /** Committed task changes of this process (wakes `/tasks/stream` readers). */
+  readonly taskChanges?: TaskChangeSignal;
+  /** The event bus behind `POST /events`; without one those routes are not served. */
+  readonly events?: { readonly bus: EventBus; readonly defaultBusName: string };
   /** Queues the admin endpoints may inspect and redrive, by name. */
   readonly queues: ReadonlyMap<string, Queue>;
   readonly health: HealthInfo;
@@ -48,6 +55,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerOrderRoutes(app, deps.orders);
   registerUserRoutes(app, deps.users);
   registerTaskRoutes(app, deps.tasks);
+  if (deps.events !== undefined) registerEventRoutes(app, deps.events.bus, { defaultBusName: deps.events.defaultBusName });
   registerAdminRoutes(app, deps.queues);
   registerHealthRoute(app, deps.health);
 

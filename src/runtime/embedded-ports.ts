@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { FileObjectStore } from '../adapters/embedded/file-object-store.js';
+import { LocalEventBus } from '../adapters/embedded/local-event-bus.js';
 import { LocalTopic, logSubscriber, outboxFileSubscriber, webhookSubscriber, type Subscriber } from '../adapters/embedded/local-topic.js';
 import { SqliteEngine } from '../adapters/embedded/sqlite-engine.js';
 import { SqliteQueue } from '../adapters/embedded/sqlite-queue.js';
@@ -10,6 +11,7 @@ import { SqliteTable } from '../adapters/embedded/sqlite-table.js';
 import { createSql } from '../adapters/sql/create-sql.js';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { createEventBusConsumers } from './event-bus-consumers.js';
 import { sqlHealthCheck, type Ports } from './ports.js';
 
 /** Callback deliveries retry for about an hour and a half before they are dead-lettered. */
@@ -35,6 +37,9 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
   ] as const;
   const results = new FileObjectStore(join(dataDir, 'objects'), 'results');
   const sql = createSql({ ...config, SPOOL_DATA_DIR: dataDir });
+  const alerts = new LocalTopic('alerts', alertSubscribers(config, dataDir, callbackSecret, logger), logger);
+  // Events ride the same engine as the queues: an accepted PutEvents entry is fsync'd before the answer.
+  const eventBus = new LocalEventBus(engine, { retentionSeconds: config.SPOOL_RETENTION_SECONDS, region: config.AWS_REGION });
   return {
     backend: 'embedded',
     jobsQueue: queues[0],
@@ -43,8 +48,19 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
     jobsTable,
     ordersTable,
     results,
-    alerts: new LocalTopic('alerts', alertSubscribers(config, dataDir, callbackSecret, logger), logger),
+    alerts,
     sql,
+    eventBus,
+    eventDelivery: (handlers) =>
+      createEventBusConsumers(eventBus, {
+        handlers,
+        queues: new Map(queues.map((q) => [q.name, q])),
+        alerts,
+        logger,
+        retryBaseSeconds: config.SPOOL_RETRY_BASE_SECONDS,
+        // EventBridge backs off exponentially up to minutes between retries; so do these deliveries.
+        maxRetryDelaySeconds: 300,
+      }),
     callbackSecret: async () => callbackSecret,
     healthChecks: {
       sqlite: async () => engine.db.prepare('SELECT 1').get(),
@@ -52,7 +68,7 @@ export function createEmbeddedPorts(config: Config, logger: Logger): Ports {
       sql: sqlHealthCheck(sql),
     },
     async housekeeping() {
-      await Promise.all([jobsTable.sweepExpired(), ordersTable.sweepExpired(), ...queues.map((q) => q.sweepExpired()), results.sweepTempFiles()]);
+      await Promise.all([jobsTable.sweepExpired(), ordersTable.sweepExpired(), ...queues.map((q) => q.sweepExpired()), eventBus.sweepExpired(), results.sweepTempFiles()]);
     },
     async close() {
       engine.close();

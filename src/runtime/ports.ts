@@ -1,8 +1,10 @@
+import type { EventBus, EventHandler } from '../ports/event-bus.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Queue } from '../ports/queue.js';
 import type { Table } from '../ports/table.js';
 import type { Sql } from '../ports/sql.js';
 import type { Topic } from '../ports/topic.js';
+import type { Consumer } from './consumers.js';
 
 /** Every port instance the application uses, from one backend. */
 export interface Ports {
@@ -19,6 +21,14 @@ export interface Ports {
    * configuration). Absent where nothing needs it (the worker Lambdas) or none is configured.
    */
   readonly sql?: Sql;
+  /** The event bus (embedded, or EventBridge). Absent where nothing publishes (the queue workers). */
+  readonly eventBus?: EventBus;
+  /**
+   * Embedded only: the consumers that make the bus deliver (its routers and rule targets),
+   * for the local event sources to run. `handlers` are the functions `handler` targets name.
+   * On AWS, EventBridge delivers by itself.
+   */
+  eventDelivery?(handlers: ReadonlyMap<string, EventHandler>): Promise<Consumer[]>;
   /** HMAC key for callbacks; loaded on first use (on AWS it lives in Secrets Manager). */
   callbackSecret(): Promise<string>;
   /** Cheap probes for `/health`, by backend name. */

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { UniqueViolationError } from '../../ports/sql-errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Sql, SqlTransaction, TaskActivityTable, TasksTable } from '../../ports/sql.js';
 import { afterKey, decodeCursor, toPage } from '../shared/page-cursor.js';
+import type { TaskChange, TaskChangeListener } from './task-events.js';
 import { isoTimestamp, laterOf } from '../shared/timestamps.js';
 import { checkVersion, type VersionPrecondition } from '../shared/version-precondition.js';
 import {
@@ -25,6 +27,12 @@ export interface TaskServiceDeps {
   readonly sql: Sql;
   readonly clock: Clock;
   readonly newId?: () => string;
+  /**
+   * Told of each committed change, after the commit and before the write returns (the runtime
+   * publishes the task event and wakes stream readers). It must not throw: the change is
+   * already durable, and an error here would tell the caller it was not.
+   */
+  readonly onChange?: TaskChangeListener;
 }
 
 /** Who a write is attributed to, and the version it is conditional on. */
@@ -51,10 +59,11 @@ type Tracked = (typeof TRACKED)[number];
  * transaction fail with a serialization conflict and run again from the read, so two
  * PATCHes of different fields both land, and a stale If-Match is a 412, never a lost update.
  *
- * Comments and history: the recipe derives them from the `task.management` events. The
- * event bus is not built yet, so they are written here, in the same transaction as the
- * change they describe (so they can never disagree with it); the task-event processor
- * will take this over once the bus exists, and the transactions will shrink to the task row.
+ * History and events: each change writes its activity entry in the same transaction as the
+ * change (so the history can never disagree with the data, whichever way the change came:
+ * the HTTP API or a `task.management` event applied by the task processor). After the
+ * commit, `onChange` hears of it: the runtime publishes the task event on the bus and wakes
+ * the `/tasks/stream` readers.
  */
 export class TaskService {
   private readonly newId: () => string;
@@ -64,6 +73,32 @@ export class TaskService {
   }
 
   async create(request: CreateTaskRequest, context: Pick<WriteContext, 'actor'> = {}): Promise<Task> {
+    const { task, change } = await this.insert(this.newId(), request, context);
+    await this.announce(change);
+    return task;
+  }
+
+  /**
+   * Creates the task with id `id` unless it exists, in which case nothing changes and the
+   * existing task is returned with `created: false`. The task processor creates tasks from
+   * events this way, with an id derived from the event id, so a redelivered event creates one task.
+   */
+  async createOnce(id: string, request: CreateTaskRequest, context: Pick<WriteContext, 'actor'> = {}): Promise<{ task: Task; created: boolean }> {
+    const existing = await this.find(id);
+    if (existing !== undefined) return { task: existing, created: false };
+    try {
+      const { task, change } = await this.insert(id, request, context);
+      await this.announce(change);
+      return { task, created: true };
+    } catch (error) {
+      // Two deliveries raced to the insert: the loser finds the winner's task.
+      const winner = error instanceof UniqueViolationError ? await this.find(id) : undefined;
+      if (winner === undefined) throw error;
+      return { task: winner, created: false };
+    }
+  }
+
+  private async insert(id: string, request: CreateTaskRequest, context: Pick<WriteContext, 'actor'>): Promise<{ task: Task; change: TaskChange }> {
     const createdBy = request.created_by ?? context.actor;
     if (createdBy === undefined) {
       throw new ValidationError('created_by is required: give it in the body or as the X-Actor header', [
@@ -72,7 +107,7 @@ export class TaskService {
     }
     const now = isoTimestamp(this.deps.clock.now());
     const row: TasksTable = {
-      id: this.newId(),
+      id,
       title: request.title,
       description: request.description ?? null,
       status: request.status,
@@ -86,17 +121,24 @@ export class TaskService {
     };
     const changes: Changes = { created_by: { from: null, to: createdBy } };
     for (const field of TRACKED) if (row[field] !== null) changes[field] = { from: null, to: row[field] };
-    await this.deps.sql.transaction(async (trx) => {
+    const activity = await this.deps.sql.transaction(async (trx) => {
       await trx.insertInto('tasks').values(row).execute();
-      await this.record(trx, row.id, context.actor ?? createdBy, 'created', changes, now);
+      return this.record(trx, row.id, context.actor ?? createdBy, 'created', changes, now);
     });
-    return toView(row);
+    const task = toView(row);
+    return { task, change: { task, activity } };
   }
 
   async get(id: string): Promise<Task> {
+    const task = await this.find(id);
+    if (task === undefined) throw notFound(id);
+    return task;
+  }
+
+  /** The task, or undefined when there is none with this id. */
+  async find(id: string): Promise<Task | undefined> {
     const row = await this.deps.sql.read((db) => db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst());
-    if (row === undefined) throw notFound(id);
-    return toView(row);
+    return row === undefined ? undefined : toView(row);
   }
 
   /** Newest first: `created_at` descending, ties broken by `id` descending. */
@@ -114,7 +156,7 @@ export class TaskService {
 
   /** Applies the fields of `patch` that differ; a patch that changes nothing changes no version and records nothing. */
   async update(id: string, patch: UpdateTaskRequest, context: WriteContext = {}): Promise<Task> {
-    return this.deps.sql.transaction(async (trx) => {
+    const { task, change } = await this.deps.sql.transaction(async (trx): Promise<{ task: Task; change?: TaskChange }> => {
       const current = await this.readForWrite(trx, id, context.precondition);
       const changes: Changes = {};
       const set: Partial<Pick<TasksTable, Tracked>> = {};
@@ -124,7 +166,7 @@ export class TaskService {
         changes[field] = { from: current[field], to: value };
         Object.assign(set, { [field]: value });
       }
-      if (Object.keys(changes).length === 0) return toView(current);
+      if (Object.keys(changes).length === 0) return { task: toView(current) };
       const at = await this.nextActivityTime(trx, id, current.updated_at);
       const updated: TasksTable = { ...current, ...set, updated_at: at, version: current.version + 1 };
       const result = await trx
@@ -135,9 +177,12 @@ export class TaskService {
         .executeTakeFirst();
       // Snapshot isolation turns a concurrent write into a retried conflict first; this is the belt to those braces.
       if (result.numUpdatedRows !== 1n) throw new ConflictError(`task ${id} changed concurrently; retry`);
-      await this.record(trx, id, context.actor ?? ANONYMOUS, 'updated', changes, at);
-      return toView(updated);
+      const activity = await this.record(trx, id, context.actor ?? ANONYMOUS, 'updated', changes, at);
+      const task = toView(updated);
+      return { task, change: { task, activity } };
     });
+    if (change !== undefined) await this.announce(change);
+    return task;
   }
 
   /**
@@ -147,7 +192,7 @@ export class TaskService {
    * task-event processor is where a batched cleanup belongs.
    */
   async delete(id: string, context: WriteContext = {}): Promise<void> {
-    await this.deps.sql.transaction(async (trx) => {
+    const change = await this.deps.sql.transaction(async (trx): Promise<TaskChange> => {
       const current = await this.readForWrite(trx, id, context.precondition);
       const at = await this.nextActivityTime(trx, id, current.updated_at);
       const changes: Changes = {};
@@ -155,8 +200,10 @@ export class TaskService {
       await trx.deleteFrom('task_comments').where('task_id', '=', id).execute();
       const result = await trx.deleteFrom('tasks').where('id', '=', id).where('version', '=', current.version).executeTakeFirst();
       if (result.numDeletedRows !== 1n) throw new ConflictError(`task ${id} changed concurrently; retry`);
-      await this.record(trx, id, context.actor ?? ANONYMOUS, 'deleted', changes, at);
+      const activity = await this.record(trx, id, context.actor ?? ANONYMOUS, 'deleted', changes, at);
+      return { task: toView(current), activity };
     });
+    await this.announce(change);
   }
 
   /** Adds a comment; the task's own version does not change (commenting does not conflict with editing). */
@@ -166,15 +213,17 @@ export class TaskService {
       throw new ValidationError('author is required: give it in the body or as the X-Actor header', [{ path: 'author', message: 'required', code: 'invalid_type' }]);
     }
     const id = this.newId();
-    return this.deps.sql.transaction(async (trx) => {
-      const task = await trx.selectFrom('tasks').select('id').where('id', '=', taskId).executeTakeFirst();
+    const { comment, change } = await this.deps.sql.transaction(async (trx) => {
+      const task = await trx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
       if (task === undefined) throw notFound(taskId);
       const at = await this.nextActivityTime(trx, taskId);
       const comment: Comment = { id, task_id: taskId, author, body: request.body, created_at: at, updated_at: at, version: 1 };
       await trx.insertInto('task_comments').values(comment).execute();
-      await this.record(trx, taskId, context.actor ?? author, 'commented', { comment_id: { from: null, to: id } }, at);
-      return comment;
+      const activity = await this.record(trx, taskId, context.actor ?? author, 'commented', { comment_id: { from: null, to: id } }, at);
+      return { comment, change: { task: toView(task), activity } };
     });
+    await this.announce(change);
+    return comment;
   }
 
   /** Comments of a task, oldest first. */
@@ -234,9 +283,14 @@ export class TaskService {
     return laterOf(isoTimestamp(this.deps.clock.now()), previous);
   }
 
-  private async record(trx: SqlTransaction, taskId: string, actor: string, action: TaskAction, changes: Changes, at: string): Promise<void> {
+  private async record(trx: SqlTransaction, taskId: string, actor: string, action: TaskAction, changes: Changes, at: string): Promise<Activity> {
     const row: TaskActivityTable = { id: this.newId(), task_id: taskId, actor, action, changes: JSON.stringify(changes), created_at: at };
     await trx.insertInto('task_activity').values(row).execute();
+    return { id: row.id, task_id: taskId, actor, action, changes, created_at: at };
+  }
+
+  private async announce(change: TaskChange): Promise<void> {
+    await this.deps.onChange?.(change);
   }
 }
 
