@@ -24,7 +24,8 @@ export interface TaskEventProcessorDeps {
  * - A detail that is not a valid task event fails the delivery (ValidationError): it is
  *   retried, then lands in the target's dead-letter queue with one alert, never dropped silently.
  *
- * Changes are attributed to `detail.actor`, else `taskData.created_by` for a create, else `event:<source>`.
+ * Changes are attributed to `detail.actor`; else a create to `taskData.created_by` (one of the two
+ * is required, as `created_by` or `X-Actor` is over HTTP) and any other change to `event:<source>`.
  *
  * @example
  * handlers.set('task-processor', createTaskEventProcessor({ tasks, logger }));
@@ -35,13 +36,14 @@ export function createTaskEventProcessor(deps: TaskEventProcessorDeps): EventHan
     if (!parsed.success) throw new ValidationError(`event ${event.id} is not a valid ${event['detail-type']} event`, parsed.error.issues);
     const detail = parsed.data;
     const log = deps.logger.child({ eventId: event.id, eventType: detail.eventType });
-    const actor = detail.actor ?? (detail.eventType === 'task.created' ? detail.taskData.created_by : undefined) ?? `event:${event.source}`;
 
     if (detail.eventType === 'task.created') {
       if (detail.taskId !== undefined) return log.debug({ taskId: detail.taskId }, 'task event already applied');
-      const { task, created } = await deps.tasks.createOnce(taskIdForEvent(event), detail.taskData, { actor });
+      // As over HTTP, a task needs a creator: taskData.created_by, or the event's actor (X-Actor's counterpart).
+      const { task, created } = await deps.tasks.createOnce(taskIdForEvent(event), detail.taskData, detail.actor === undefined ? {} : { actor: detail.actor });
       return log.info({ taskId: task.id, created }, created ? 'task created from event' : 'task from this event exists');
     }
+    const actor = detail.actor ?? `event:${event.source}`;
     if (detail.version !== undefined) {
       return log.debug({ taskId: detail.taskId, version: detail.version }, 'task event already applied');
     }

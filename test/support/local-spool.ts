@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createEmbeddedPorts } from '../../src/runtime/embedded-ports.js';
-import { startLocalServer, type LocalServer } from '../../src/runtime/local/server.js';
+import type { Ports } from '../../src/runtime/ports.js';
+import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/runtime/local/server.js';
+
+export interface TestSpoolOptions extends LocalServerOptions {
+  /** Replaces or wraps ports before the system starts (to observe or fail one of them). */
+  readonly wrapPorts?: (ports: Ports) => Ports;
+}
 
 /** A Spool started in this process on a fresh data dir and a free loopback port. */
 export interface TestSpool extends LocalServer {
@@ -20,7 +26,7 @@ export interface TestSpool extends LocalServer {
  * await fetch(`${spool.url}/health`);
  * await spool.dispose();
  */
-export async function startTestSpool(env: Record<string, string> = {}): Promise<TestSpool> {
+export async function startTestSpool(env: Record<string, string> = {}, options: TestSpoolOptions = {}): Promise<TestSpool> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -33,7 +39,8 @@ export async function startTestSpool(env: Record<string, string> = {}): Promise<
     SPOOL_SHUTDOWN_TIMEOUT_MS: '2000',
     ...env,
   });
-  const server = await startLocalServer(config, (logger) => createEmbeddedPorts(config, logger));
+  const wrap = options.wrapPorts ?? ((ports: Ports) => ports);
+  const server = await startLocalServer(config, (logger) => wrap(createEmbeddedPorts(config, logger)), options);
   return {
     ...server,
     dataDir,

@@ -14,6 +14,12 @@ import type { Consumer } from '../consumers.js';
 /** The recipe's rule and target names. */
 export const TASK_PROCESSING_RULE = 'task-processing-rule';
 export const TASK_PROCESSOR = 'task-processor';
+/**
+ * Retries of a failed task-processor delivery before the event goes to the target's DLQ
+ * (EventBridge's default is 185 over 24 hours; a task event that failed 8 times with
+ * backoff is broken, and an operator should see it in the DLQ the same day).
+ */
+export const TASK_PROCESSOR_RETRY_ATTEMPTS = 8;
 
 /** A started local Spool: HTTP server, event sources and housekeeping in one process. */
 export interface LocalServer {
@@ -117,7 +123,7 @@ async function startTaskEvents(system: System): Promise<Consumer[]> {
   if (eventBus === undefined || eventDelivery === undefined || system.taskProcessor === undefined) return [];
   const rule = { name: TASK_PROCESSING_RULE, busName: system.eventBusName };
   await eventBus.putRule({ ...rule, eventPattern: TASK_PROCESSING_PATTERN, description: 'Task events to the task processor' });
-  await eventBus.putTargets(rule, [{ id: TASK_PROCESSOR, kind: 'handler', handler: TASK_PROCESSOR }]);
+  await eventBus.putTargets(rule, [{ id: TASK_PROCESSOR, kind: 'handler', handler: TASK_PROCESSOR, maximumRetryAttempts: TASK_PROCESSOR_RETRY_ATTEMPTS }]);
   return eventDelivery.call(system.ports, new Map([[TASK_PROCESSOR, system.taskProcessor]]));
 }
 
