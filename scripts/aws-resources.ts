@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import { CreateEventBusCommand, ResourceAlreadyExistsException } from '@aws-sdk/client-eventbridge';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createDynamoDbClient, createS3Client, createSnsClient, createSqsClient, type AwsClientOptions } from '../src/adapters/aws/clients.js';
+import { createDynamoDbClient, createEventBridgeClient, createS3Client, createSnsClient, createSqsClient, type AwsClientOptions } from '../src/adapters/aws/clients.js';
 import { createDynamoTableResource } from '../src/adapters/aws/dynamodb-table.js';
 
 /**
  * Creates every resource Spool needs on an AWS-compatible endpoint (moto, LocalStack),
  * shaped like the CDK app's (redrive policies, visibility timeouts), and returns the
- * environment variables that point `SPOOL_BACKEND=aws` at them.
+ * environment variables that point `SPOOL_BACKEND=aws` at them. The task events bus is named
+ * as the recipe names it, `task-events-<environment>` (default environment `dev`), not by
+ * `prefix`; it is created once per endpoint and reused.
  *
  * @example
  * const env = await createAwsResources({ region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
  */
-export async function createAwsResources(options: AwsClientOptions & { visibilitySeconds?: number; prefix?: string }): Promise<Record<string, string>> {
+export async function createAwsResources(
+  options: AwsClientOptions & { visibilitySeconds?: number; prefix?: string; environment?: string },
+): Promise<Record<string, string>> {
   const prefix = options.prefix ?? `spool-${randomUUID().slice(0, 8)}`;
   const visibility = String(options.visibilitySeconds ?? 300);
   const sqs = createSqsClient(options);
@@ -40,6 +45,12 @@ export async function createAwsResources(options: AwsClientOptions & { visibilit
   await createDynamoTableResource(dynamo, `${prefix}-orders`);
   await createS3Client(options).send(new CreateBucketCommand({ Bucket: `${prefix}-results` }));
   const topic = await createSnsClient(options).send(new CreateTopicCommand({ Name: `${prefix}-alerts` }));
+  const eventBus = `task-events-${options.environment ?? 'dev'}`;
+  try {
+    await createEventBridgeClient(options).send(new CreateEventBusCommand({ Name: eventBus }));
+  } catch (error) {
+    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
+  }
   return {
     SPOOL_BACKEND: 'aws',
     AWS_REGION: options.region,
@@ -54,6 +65,7 @@ export async function createAwsResources(options: AwsClientOptions & { visibilit
     SPOOL_ORDERS_TABLE: `${prefix}-orders`,
     SPOOL_RESULTS_BUCKET: `${prefix}-results`,
     SPOOL_ALERTS_TOPIC_ARN: topic.TopicArn!,
+    SPOOL_EVENT_BUS_NAME: eventBus,
     SPOOL_JOBS_VISIBILITY_SECONDS: visibility,
     SPOOL_ORDERS_VISIBILITY_SECONDS: visibility,
   };
@@ -62,6 +74,7 @@ export async function createAwsResources(options: AwsClientOptions & { visibilit
 // `npx tsx scripts/aws-resources.ts http://127.0.0.1:5000` prints `export` lines for a shell.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const endpoint = process.argv[2];
-  const env = await createAwsResources({ region: process.env['AWS_REGION'] ?? 'us-east-1', ...(endpoint ? { endpoint } : {}) });
+  const environment = process.env['SPOOL_ENVIRONMENT'];
+  const env = await createAwsResources({ region: process.env['AWS_REGION'] ?? 'us-east-1', ...(endpoint ? { endpoint } : {}), ...(environment ? { environment } : {}) });
   for (const [k, v] of Object.entries(env)) process.stdout.write(`export ${k}='${v}'\n`);
 }

@@ -2,20 +2,24 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { createDynamoDbClient, createS3Client, createSnsClient, createSqsClient, type AwsClientOptions } from '../adapters/aws/clients.js';
+import { createDynamoDbClient, createEventBridgeClient, createS3Client, createSnsClient, createSqsClient, type AwsClientOptions } from '../adapters/aws/clients.js';
 import { DynamoTable } from '../adapters/aws/dynamodb-table.js';
+import { EventBridgeBus } from '../adapters/aws/eventbridge-bus.js';
 import { S3ObjectStore } from '../adapters/aws/s3-object-store.js';
 import { SnsTopic } from '../adapters/aws/sns-topic.js';
 import { SqsQueue } from '../adapters/aws/sqs-queue.js';
-import type { Config } from '../config.js';
+import { eventBusName, type Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { Ports } from './ports.js';
 
 /**
- * The AWS backend: SQS, DynamoDB, S3, SNS (and Secrets Manager for the callback key), named
- * by the configuration that the CDK app's outputs (or a Lambda's environment) provide.
- * `SPOOL_AWS_ENDPOINT` points every client at an emulator such as moto. No SQL store: the
- * worker Lambdas do not need one; the API and the local runtime add it (see `create-ports.ts`).
+ * The AWS backend: SQS, DynamoDB, S3, SNS, EventBridge (and Secrets Manager for the callback
+ * key), named by the configuration that the CDK app's outputs (or a Lambda's environment)
+ * provide. `SPOOL_AWS_ENDPOINT` points every client at an emulator such as moto. No SQL store:
+ * the worker Lambdas do not need one; the API and the local runtime add it (see `create-ports.ts`).
+ * The event bus is the task events bus ({@link eventBusName}); only `putEvents` is used at run
+ * time: its rules and targets are the CDK app's, so `putTargets` here refuses with a ConfigError,
+ * and EventBridge delivers by itself (no `eventDelivery`).
  */
 export function createAwsPorts(config: Config): Ports {
   const need = (key: keyof Config): string => {
@@ -30,6 +34,10 @@ export function createAwsPorts(config: Config): Ports {
   const queue = (name: string, url: keyof Config, dlq: keyof Config, maxReceiveCount: number) =>
     new SqsQueue({ client: sqs, name, queueUrl: need(url), deadLetterQueueUrl: need(dlq), maxReceiveCount });
   const jobsQueue = queue('jobs', 'SPOOL_JOBS_QUEUE_URL', 'SPOOL_JOBS_DLQ_URL', config.SPOOL_JOBS_MAX_RECEIVE_COUNT);
+  const busName = eventBusName(config);
+  const rulesAreInfra = (): never => {
+    throw new ConfigError([`rule targets of event bus ${busName} are managed by the CDK app on AWS; putTargets has no target ARNs here`]);
+  };
   let secret: Promise<string> | undefined;
   return {
     backend: 'aws',
@@ -40,6 +48,7 @@ export function createAwsPorts(config: Config): Ports {
     ordersTable: new DynamoTable({ client: dynamo, name: 'orders', tableName: need('SPOOL_ORDERS_TABLE') }),
     results: new S3ObjectStore({ client: s3, bucket: need('SPOOL_RESULTS_BUCKET') }),
     alerts: new SnsTopic({ client: createSnsClient(options), name: 'alerts', topicArn: need('SPOOL_ALERTS_TOPIC_ARN') }),
+    eventBus: new EventBridgeBus({ client: createEventBridgeClient(options), targetArn: rulesAreInfra }),
     callbackSecret: () => (secret ??= loadSecret(config, options)),
     healthChecks: {
       sqs: () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: need('SPOOL_JOBS_QUEUE_URL'), AttributeNames: ['ApproximateNumberOfMessages'] })),

@@ -73,7 +73,7 @@ function embeddedFixture(): EventBusFixture & { readonly alerts: Notification[] 
 
 describeEventBusContract({
   name: 'embedded SQLite',
-  capabilities: new Set(['deliversToLocalHandlers', 'survivesRestart', 'enforcesRequestSizeLimit', 'rejectsNonObjectDetail', 'validatesPatternOperators']),
+  capabilities: new Set(['deliversToLocalHandlers', 'survivesRestart', 'enforcesRequestSizeLimit', 'rejectsNonObjectDetail', 'validatesPatternOperators', 'skipsDisabledRules', 'deliversAccount']),
   create: async () => embeddedFixture(),
 });
 

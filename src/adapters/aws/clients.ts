@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -58,4 +59,9 @@ export function createS3Client(options: AwsClientOptions): S3Client {
 /** The process-wide SNS client for this region and endpoint. */
 export function createSnsClient(options: AwsClientOptions): SNSClient {
   return cached('sns', options, () => new SNSClient(baseConfig(options)));
+}
+
+/** The process-wide EventBridge client for this region and endpoint. */
+export function createEventBridgeClient(options: AwsClientOptions): EventBridgeClient {
+  return cached('eventbridge', options, () => new EventBridgeClient(baseConfig(options)));
 }
