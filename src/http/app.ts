@@ -16,6 +16,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoute, type HealthInfo } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerOrderRoutes } from './routes/orders.js';
+import { registerTaskStreamRoute } from './routes/task-stream.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUserRoutes } from './routes/users.js';
 import { validationHook } from './validation-hook.js';
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerJobRoutes(app, deps.jobs);
   registerOrderRoutes(app, deps.orders);
   registerUserRoutes(app, deps.users);
+  // Before the task routes: /tasks/{id} would take `stream` for an id.
+  registerTaskStreamRoute(app, { tasks: deps.tasks, changes: deps.taskChanges, logger: deps.logger });
   registerTaskRoutes(app, deps.tasks);
   if (deps.events !== undefined) registerEventRoutes(app, deps.events.bus, { defaultBusName: deps.events.defaultBusName });
   registerAdminRoutes(app, deps.queues);

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { UniqueViolationError } from '../../ports/sql-errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Sql, SqlTransaction, TaskActivityTable, TasksTable } from '../../ports/sql.js';
-import { afterKey, decodeCursor, toPage } from '../shared/page-cursor.js';
+import { afterKey, decodeCursor, toPage, type PageKey } from '../shared/page-cursor.js';
 import type { TaskChange, TaskChangeListener } from './task-events.js';
 import { isoTimestamp, laterOf } from '../shared/timestamps.js';
 import { checkVersion, type VersionPrecondition } from '../shared/version-precondition.js';
@@ -256,6 +256,39 @@ export class TaskService {
       return found;
     });
     return toPage(rows, query.limit, activityView);
+  }
+
+  /**
+   * Activity entries of every task (or of `query.taskId`) in `(created_at, id)` order, oldest
+   * first: those after `query.after` (all when absent) and, when `query.through` is given, not
+   * after it; at most `query.limit`. What the change feed of `GET /tasks/stream` reads. An
+   * `after` with an empty id starts at its `created_at` inclusive (the empty id sorts first).
+   */
+  async activityInOrder(query: { readonly after?: PageKey; readonly through?: PageKey; readonly taskId?: string; readonly limit: number }): Promise<Activity[]> {
+    const rows = await this.deps.sql.read((db) => {
+      let select = db.selectFrom('task_activity').selectAll();
+      if (query.taskId !== undefined) select = select.where('task_id', '=', query.taskId);
+      // The plain range predicates beside the keyset ones let the (created_at, id) index seek.
+      if (query.after !== undefined) select = select.where('created_at', '>=', query.after.createdAt).where(afterKey(query.after, 'asc'));
+      const through = query.through;
+      if (through !== undefined) {
+        select = select
+          .where('created_at', '<=', through.createdAt)
+          .where((eb) => eb.or([eb('created_at', '<', through.createdAt), eb.and([eb('created_at', '=', through.createdAt), eb('id', '<=', through.id)])]));
+      }
+      return select.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(query.limit).execute();
+    });
+    return rows.map(activityView);
+  }
+
+  /** The `(created_at, id)` of the newest activity entry (of `taskId`), or undefined when there is none. */
+  async latestActivityKey(taskId?: string): Promise<PageKey | undefined> {
+    const row = await this.deps.sql.read((db) => {
+      let select = db.selectFrom('task_activity').select(['created_at', 'id']);
+      if (taskId !== undefined) select = select.where('task_id', '=', taskId);
+      return select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    });
+    return row === undefined ? undefined : { createdAt: row.created_at, id: row.id };
   }
 
   private async readForWrite(trx: SqlTransaction, id: string, precondition: VersionPrecondition | undefined): Promise<TasksTable> {

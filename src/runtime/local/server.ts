@@ -33,6 +33,8 @@ export interface LocalServer {
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
+/** How long a stopping server waits for open connections (event streams never end by themselves). */
+const STREAM_GRACE_MS = 2_000;
 
 /**
  * Starts everything on `ports`. Used by `npm start` and by the end-to-end tests.
@@ -105,7 +107,7 @@ export async function startLocalServer(
     (stopping ??= (async () => {
       clearInterval(sweeper);
       clearInterval(reconciler);
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(servers.map((server) => closeServer(server, Math.min(STREAM_GRACE_MS, config.SPOOL_SHUTDOWN_TIMEOUT_MS))));
       await Promise.all(sources.map((s) => s.stop(config.SPOOL_SHUTDOWN_TIMEOUT_MS)));
       await ports.close();
     })());
@@ -125,6 +127,20 @@ async function startTaskEvents(system: System): Promise<Consumer[]> {
   await eventBus.putRule({ ...rule, eventPattern: TASK_PROCESSING_PATTERN, description: 'Task events to the task processor' });
   await eventBus.putTargets(rule, [{ id: TASK_PROCESSOR, kind: 'handler', handler: TASK_PROCESSOR, maximumRetryAttempts: TASK_PROCESSOR_RETRY_ATTEMPTS }]);
   return eventDelivery.call(system.ports, new Map([[TASK_PROCESSOR, system.taskProcessor]]));
+}
+
+/**
+ * Stops accepting and waits for open requests, but not for ever: a `/tasks/stream` client
+ * keeps its connection open until it leaves, so whatever is still open after `graceMs` is
+ * closed (an EventSource reconnects elsewhere with its Last-Event-ID).
+ */
+function closeServer(server: ServerType, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if (!('closeAllConnections' in server)) return;
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), graceMs).unref();
+  });
 }
 
 function listen(app: OpenAPIHono, hostname: string, port: number): Promise<ServerType> {

@@ -103,4 +103,6 @@ export const MIGRATIONS: readonly MigrationStep[] = [
 )`,
   ),
   createIndex('0009_index_task_activity_task', 'task_activity_task_id_idx', 'task_activity', ['task_id', 'created_at']),
+  // The change feed of GET /tasks/stream reads every task's activity in (created_at, id) order.
+  createIndex('0010_index_task_activity_created_at', 'task_activity_created_at_idx', 'task_activity', ['created_at', 'id']),
 ];
