@@ -7,7 +7,7 @@ import type { OrderService } from '../domain/orders/order-service.js';
 import type { TaskChangeSignal } from '../domain/tasks/task-change-signal.js';
 import type { TaskService } from '../domain/tasks/task-service.js';
 import type { UserService } from '../domain/users/user-service.js';
-import type { EventBus } from '../ports/event-bus.js';
+import { MAX_PUT_EVENTS_BYTES, type EventBus } from '../ports/event-bus.js';
 import type { Queue } from '../ports/queue.js';
 import { errorResponse } from './error-handler.js';
 import { limitBody, requireJson } from './request-guards.js';
@@ -20,6 +20,9 @@ import { registerTaskStreamRoute } from './routes/task-stream.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerUserRoutes } from './routes/users.js';
 import { validationHook } from './validation-hook.js';
+
+/** Body limit of `POST /events`: twice PutEvents' content limit plus room for the envelope. */
+export const EVENTS_BODY_LIMIT_BYTES = 2 * MAX_PUT_EVENTS_BYTES + 64 * 1024;
 
 export interface AppDeps {
   readonly jobs: JobService;
@@ -50,7 +53,12 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError((error, c) => errorResponse(error, c, deps.logger));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c, deps.logger));
-  app.use('*', limitBody(deps.bodyLimitBytes), requireJson);
+  // PutEvents counts 256 KB of entry content; its JSON body (Detail is JSON inside a JSON string,
+  // so quotes are escaped) is larger. /events gets room for that, so a request over the
+  // content limit is refused in EventBridge's words (400) rather than by the body limit (413).
+  const bodyLimit = limitBody(deps.bodyLimitBytes);
+  const eventsBodyLimit = limitBody(Math.max(deps.bodyLimitBytes, EVENTS_BODY_LIMIT_BYTES));
+  app.use('*', (c, next) => (c.req.path === '/events' ? eventsBodyLimit(c, next) : bodyLimit(c, next)), requireJson);
 
   registerJobRoutes(app, deps.jobs);
   registerOrderRoutes(app, deps.orders);

@@ -83,6 +83,24 @@ describe('task events on the embedded bus (rule task-processing-rule -> task pro
     expect((await getJson(url(`/tasks/${task.id}/activity`))).body.items).toHaveLength(2);
   });
 
+  it('measures PutEvents against its 256 KB content limit, not the escaped JSON body (400 over it; 413 only past the bounded body limit)', async () => {
+    // Arrange: a Detail of quote-heavy JSON whose escaped body is well over 256 KiB while its content is under 256 KB.
+    // {"words":["a","a",...]}: 4 bytes per word, of which 2 are quotes that the request body escapes.
+    const detailOf = (bytes: number) => JSON.stringify({ words: Array.from({ length: Math.floor((bytes - 12) / 4) }, () => 'a') });
+    const entry = (detail: string) => ({ Source: 'spool.test', DetailType: 'Big', Detail: detail, EventBusName: 'task-events-dev' });
+    const under = detailOf(250_000);
+    expect(JSON.stringify({ Entries: [entry(under)] }).length).toBeGreaterThan(256 * 1024);
+    // Act / Assert
+    const accepted = await postJson(url('/events'), { Entries: [entry(under)] });
+    expect(accepted.status, JSON.stringify(accepted.body).slice(0, 300)).toBe(200);
+    expect(accepted.body).toMatchObject({ FailedEntryCount: 0 });
+    const over = await postJson(url('/events'), { Entries: [entry(detailOf(270_000))] });
+    expect(over.status).toBe(400);
+    expect(JSON.stringify(over.body)).toMatch(/size/i);
+    const huge = await postJson(url('/events'), { Entries: [entry(detailOf(700_000))] });
+    expect(huge.status).toBe(413);
+  });
+
   it('shows the bus’s router queue and the processor’s target queue in /admin/queues', async () => {
     const { body } = await getJson(url('/admin/queues'));
     expect((body.queues as { name: string }[]).map((q) => q.name)).toEqual(
