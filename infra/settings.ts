@@ -182,3 +182,122 @@ export function settingsFromContext(read: ContextReader): SpoolSettingsInput {
     queueAgeAlarmSeconds: num('queueAgeAlarmSeconds'),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The users and tasks stacks on Aurora DSQL (infra/tasks-region-stack.ts)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Parameters of the DSQL stacks, as a caller may give them: the shared ones above (project,
+ * environment, functions, API, alerts, removal) plus the regions and the clusters.
+ */
+export interface TasksSettingsInput extends SpoolSettingsInput {
+  /** Region of the first peered cluster and its API. Default `us-east-1`. */
+  readonly primaryRegion?: string;
+  /** Region of the second peered cluster and its API. Default `us-east-2`. */
+  readonly secondaryRegion?: string;
+  /** Witness region of the multi-Region cluster (no endpoint, no stack of ours). Default `us-west-2`. */
+  readonly witnessRegion?: string;
+  /** Prefix of the clusters' `Name` tags (`<prefix>-<region>`). Default `task-mgmt`. */
+  readonly clusterNamePrefix?: string;
+  /** `DeletionProtectionEnabled` of both clusters. Default true. */
+  readonly clusterDeletionProtection?: boolean;
+  /**
+   * Identifiers of the clusters that the first deployment created (26 characters each, the
+   * stacks' `ClusterIdentifier` outputs). Give both to peer the clusters (second deployment);
+   * give neither on the first one. Keep them in cdk.json afterwards: a deployment without
+   * them would take the peering away.
+   */
+  readonly primaryClusterId?: string;
+  readonly secondaryClusterId?: string;
+}
+
+/** The DSQL stacks' parameters after defaults and validation. */
+export interface TasksSettings extends SpoolSettings {
+  readonly primaryRegion: string;
+  readonly secondaryRegion: string;
+  readonly witnessRegion: string;
+  readonly clusterNamePrefix: string;
+  readonly clusterDeletionProtection: boolean;
+  /** Both identifiers once the clusters are to be peered, else undefined. */
+  readonly peerClusterIds: { readonly primary: string; readonly secondary: string } | undefined;
+  /** The two regions that get a stack: primary, then secondary. */
+  readonly regions: readonly [string, string];
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const CLUSTER_ID = /^[a-z0-9]{26}$/;
+
+/**
+ * Applies defaults and validates the DSQL stacks' parameters, reporting every problem (shared
+ * and DSQL-specific) together.
+ *
+ * @throws SpoolSettingsError listing every invalid parameter.
+ */
+export function resolveTasksSettings(input: TasksSettingsInput = {}): TasksSettings {
+  const problems: string[] = [];
+  let base: SpoolSettings | undefined;
+  try {
+    base = resolveSettings(input);
+  } catch (error) {
+    if (!(error instanceof SpoolSettingsError)) throw error;
+    problems.push(...error.problems);
+  }
+  const check = (ok: boolean, problem: string): void => {
+    if (!ok) problems.push(problem);
+  };
+  const primaryRegion = input.primaryRegion ?? 'us-east-1';
+  const secondaryRegion = input.secondaryRegion ?? 'us-east-2';
+  const witnessRegion = input.witnessRegion ?? 'us-west-2';
+  const clusterNamePrefix = input.clusterNamePrefix ?? 'task-mgmt';
+  for (const [name, value] of [['primaryRegion', primaryRegion], ['secondaryRegion', secondaryRegion], ['witnessRegion', witnessRegion]] as const) {
+    check(REGION.test(value), `${name} must be an AWS region such as us-east-1, got ${JSON.stringify(value)}`);
+  }
+  check(new Set([primaryRegion, secondaryRegion, witnessRegion]).size === 3, 'primaryRegion, secondaryRegion and witnessRegion must be three different regions');
+  check(/^[a-z][a-z0-9-]{0,39}$/.test(clusterNamePrefix), `clusterNamePrefix must match ^[a-z][a-z0-9-]{0,39}$, got ${JSON.stringify(clusterNamePrefix)}`);
+  const clusterDeletionProtection = input.clusterDeletionProtection ?? true;
+  check(typeof clusterDeletionProtection === 'boolean', `clusterDeletionProtection must be true or false, got ${JSON.stringify(clusterDeletionProtection)}`);
+  const { primaryClusterId, secondaryClusterId } = input;
+  for (const [name, value] of [['primaryClusterId', primaryClusterId], ['secondaryClusterId', secondaryClusterId]] as const) {
+    if (value !== undefined) check(CLUSTER_ID.test(value), `${name} must be a DSQL cluster identifier (26 lower-case letters and digits), got ${JSON.stringify(value)}`);
+  }
+  check((primaryClusterId === undefined) === (secondaryClusterId === undefined), 'primaryClusterId and secondaryClusterId go together: give both to peer the clusters, or neither');
+
+  if (problems.length > 0 || base === undefined) throw new SpoolSettingsError(problems);
+  return {
+    ...base,
+    primaryRegion,
+    secondaryRegion,
+    witnessRegion,
+    clusterNamePrefix,
+    clusterDeletionProtection,
+    peerClusterIds: primaryClusterId === undefined || secondaryClusterId === undefined ? undefined : { primary: primaryClusterId, secondary: secondaryClusterId },
+    regions: [primaryRegion, secondaryRegion],
+  };
+}
+
+/** Reads the DSQL stacks' parameters from CDK context (`-c primaryRegion=eu-west-1 ...`), with the shared ones. */
+export function tasksSettingsFromContext(read: ContextReader): TasksSettingsInput {
+  const text = (key: string): string | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value);
+  };
+  const flag = (key: string): boolean | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    return value as boolean; // reported by resolveTasksSettings
+  };
+  return {
+    ...settingsFromContext(read),
+    primaryRegion: text('primaryRegion'),
+    secondaryRegion: text('secondaryRegion'),
+    witnessRegion: text('witnessRegion'),
+    clusterNamePrefix: text('clusterNamePrefix'),
+    clusterDeletionProtection: flag('clusterDeletionProtection'),
+    primaryClusterId: text('primaryClusterId'),
+    secondaryClusterId: text('secondaryClusterId'),
+  };
+}

@@ -65,7 +65,7 @@ export interface SpoolApiProps {
 }
 
 // HTTP API context variables, one JSON object per request (CloudWatch Logs Insights parses it).
-const ACCESS_LOG_FORMAT = JSON.stringify({
+export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',

@@ -19,7 +19,7 @@ export interface SpoolNotificationsProps {
  * `kms:*` so that no policy in the template grants a wildcard action; `kms:PutKeyPolicy` keeps
  * the key manageable (KMS refuses a policy that would lock the account out).
  */
-const ACCOUNT_KEY_ACTIONS = [
+export const ACCOUNT_KEY_ACTIONS = [
   // administration
   'kms:CancelKeyDeletion',
   'kms:CreateAlias',

@@ -8,6 +8,7 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -73,4 +74,25 @@ export function allowDeadLetterAdmin(grantee: iam.IGrantable, deadLetterQueue: s
 export function allowTopicPublish(grantee: iam.IGrantable, topic: sns.ITopic, key: kms.IKey): void {
   allow(grantee, ['sns:Publish'], [topic.topicArn]);
   allow(grantee, TOPIC_KEY_PUBLISH_ACTIONS, [key.keyArn]);
+}
+
+/**
+ * Aurora DSQL as an application database role: `dsql:DbConnect` on one cluster. Never
+ * `dsql:DbConnectAdmin` (the `admin` role), which only the migrate function has.
+ */
+export function allowDsqlConnect(grantee: iam.IGrantable, clusterArn: string): void {
+  allow(grantee, ['dsql:DbConnect'], [clusterArn]);
+}
+
+/**
+ * Aurora DSQL as the `admin` role, on one cluster: for the migrate function only (it creates
+ * the schema and the application's role, then maps that role to the API function's IAM role).
+ */
+export function allowDsqlConnectAdmin(grantee: iam.IGrantable, clusterArn: string): void {
+  allow(grantee, ['dsql:DbConnectAdmin'], [clusterArn]);
+}
+
+/** EventBus port, publishing: `events:PutEvents` on one bus. */
+export function allowPutEvents(grantee: iam.IGrantable, bus: events.IEventBus): void {
+  allow(grantee, ['events:PutEvents'], [bus.eventBusArn]);
 }

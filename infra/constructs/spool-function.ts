@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** The repository root: bundling resolves `node_modules` and the lock file from here. */
@@ -33,7 +34,24 @@ export interface SpoolFunctionProps extends FunctionSettings {
   /** Entry file relative to the repository root; it must export `handler`. */
   readonly entry: string;
   readonly description: string;
+  /**
+   * Where Lambda sends events of asynchronous invocations (EventBridge, ...) that failed every
+   * retry. Without one the function must never be invoked asynchronously: say why in
+   * {@link synchronousOnlyReason}.
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /** Why a function without a dead-letter queue needs none (default: the SQS stack's reason). */
+  readonly synchronousOnlyReason?: string;
+  /**
+   * Bundle the AWS SDK into the function instead of using the runtime's copy (default false).
+   * Needed for SDK packages the Lambda runtime does not ship, such as `@aws-sdk/dsql-signer`.
+   */
+  readonly bundleAwsSdk?: boolean;
 }
+
+/** Why the SQS stack's functions need no dead-letter queue of their own. */
+const SYNCHRONOUS_ONLY_REASON =
+  "Never invoked asynchronously: API Gateway invokes synchronously and SQS through an event source mapping, where failed messages go to the source queue's redrive DLQ; a function DLQ would never receive anything.";
 
 /**
  * One Spool Lambda function: a bundled ESM Node.js handler on arm64 with X-Ray tracing,
@@ -83,6 +101,7 @@ export class SpoolFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
       role: this.role,
+      ...(props.deadLetterQueue === undefined ? {} : { deadLetterQueue: props.deadLetterQueue }),
       environment: {
         ...props.environment,
         // Stack traces point at the TypeScript sources (the bundle ships a source map).
@@ -97,25 +116,28 @@ export class SpoolFunction extends Construct {
         mainFields: ['module', 'main'],
         // CommonJS dependencies bundled into ESM may still call require() for Node built-ins.
         banner: "import { createRequire as __spoolCreateRequire } from 'node:module';const require = __spoolCreateRequire(import.meta.url);",
-        externalModules: [
-          // Provided by the Lambda runtime.
-          '@aws-sdk/*',
-          // The embedded backend's native addon: never loaded when SPOOL_BACKEND=aws and not bundleable.
-          'better-sqlite3',
-        ],
+        externalModules:
+          props.bundleAwsSdk === true
+            ? [
+                // Native addons, never loaded on Lambda: the embedded backend's, and pg's optional libpq binding.
+                'better-sqlite3',
+                'pg-native',
+              ]
+            : [
+                // Provided by the Lambda runtime.
+                '@aws-sdk/*',
+                // The embedded backend's native addon: never loaded when SPOOL_BACKEND=aws and not bundleable.
+                'better-sqlite3',
+              ],
       },
     });
 
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-      },
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Never invoked asynchronously: API Gateway invokes synchronously and SQS through an event source mapping, where failed messages go to the source queue\'s redrive DLQ; a function DLQ would never receive anything.',
-      },
-    );
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+    });
+    if (props.deadLetterQueue === undefined) {
+      Validations.of(this).acknowledge({ id: 'Serverless-LambdaDLQ', reason: props.synchronousOnlyReason ?? SYNCHRONOUS_ONLY_REASON });
+    }
   }
 }

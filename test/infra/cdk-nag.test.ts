@@ -1,9 +1,9 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SpoolStackProps } from '../../infra/spool-stack.js';
+import { acknowledgments, findings, showFindings as show, silencesSome } from './support/nag.js';
 import { buildSpoolStack } from './support/spool-app.js';
 
 /** The parameter combinations whose templates differ in what cdk-nag checks. */
@@ -18,44 +18,6 @@ const VARIANTS: Record<string, SpoolStackProps> = {
     environment: 'prod',
   },
 };
-
-interface Finding {
-  readonly rule: string;
-  readonly severity: string;
-  readonly path: string;
-}
-
-/** Runs both packs directly on a construct tree (cdk-nag's documented entry point for tests). */
-function findings(scope: IConstruct): Finding[] {
-  return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
-    pack.validateScope(scope).violations.flatMap((v) =>
-      v.violatingResources.map((r) => ({ rule: v.ruleName, severity: v.severity ?? 'error', path: r.constructPath ?? '(unknown)' })),
-    ),
-  );
-}
-
-interface Acknowledgment {
-  readonly path: string;
-  readonly id: string;
-  readonly reason: string;
-}
-
-/** Every acknowledgment recorded in a construct tree (Validations.of(x).acknowledge). */
-function acknowledgments(scope: IConstruct): Acknowledgment[] {
-  return scope.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) =>
-        Object.entries(m.data as Record<string, string>).map(([qualifiedId, reason]) => ({
-          path: construct.node.path,
-          id: qualifiedId.replace(/^annotation::/i, ''),
-          reason,
-        })),
-      ),
-  );
-}
-
-const show = (list: readonly Finding[]) => list.map((f) => `${f.severity} ${f.rule} at ${f.path}`).join('\n');
 
 describe.each(Object.entries(VARIANTS))('cdk-nag AwsSolutions + Serverless: %s', (_name, props) => {
   let stack: Stack;
@@ -97,8 +59,7 @@ describe('acknowledgments are not stale', () => {
     const raw = [...findings(buildSpoolStack({}).stack), ...findings(buildSpoolStack(props).stack)];
     expect(raw.length).toBeGreaterThan(0);
     for (const ack of recorded) {
-      const silenced = raw.some((f) => f.rule === ack.id && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)));
-      expect(silenced, `${ack.id} at ${ack.path} matches no finding`).toBe(true);
+      expect(silencesSome(ack, raw), `${ack.id} at ${ack.path} matches no finding`).toBe(true);
     }
   });
 });
