@@ -4,6 +4,7 @@ import { SpoolApi } from './constructs/api.js';
 import { SpoolMonitoring } from './constructs/monitoring.js';
 import { SpoolNotifications } from './constructs/notifications.js';
 import { MAX_RECEIVE_COUNTS, SpoolQueues } from './constructs/queues.js';
+import { SpoolDeadLetterReconciler } from './constructs/reconciler.js';
 import type { FunctionSettings } from './constructs/spool-function.js';
 import { SpoolStorage } from './constructs/storage.js';
 import { EVENT_SOURCE, SpoolWorkers } from './constructs/workers.js';
@@ -24,8 +25,9 @@ export function visibilityTimeoutSeconds(lambdaTimeoutSeconds: number): number {
 }
 
 /**
- * Spool on AWS: HTTP API and three SQS-driven workers on Lambda, DynamoDB tables, an S3
- * results bucket, an encrypted alerts topic, alarms and a dashboard.
+ * Spool on AWS: HTTP API and three SQS-driven workers on Lambda, a scheduled dead-letter
+ * reconciler, DynamoDB tables, an S3 results bucket, an encrypted alerts topic, alarms and a
+ * dashboard.
  *
  * @example
  * new SpoolStack(app, 'spool-dev', { environment: 'dev', alertEmail: 'ops@example.com' });
@@ -38,6 +40,7 @@ export class SpoolStack extends Stack {
   readonly notifications: SpoolNotifications;
   readonly api: SpoolApi;
   readonly workers: SpoolWorkers;
+  readonly reconciler: SpoolDeadLetterReconciler;
   readonly monitoring: SpoolMonitoring;
 
   constructor(scope: Construct, id: string, props: SpoolStackProps = {}) {
@@ -117,6 +120,13 @@ export class SpoolStack extends Stack {
       notifications: this.notifications,
       functionSettings,
     });
+    this.reconciler = new SpoolDeadLetterReconciler(this, 'DeadLetterReconciler', {
+      namePrefix,
+      queues: this.queues,
+      storage: this.storage,
+      notifications: this.notifications,
+      functionSettings,
+    });
     this.monitoring = new SpoolMonitoring(this, 'Monitoring', {
       namePrefix,
       queues: this.queues.all,
@@ -125,6 +135,7 @@ export class SpoolStack extends Stack {
         { label: 'jobs-worker', function: this.workers.jobsWorker.function },
         { label: 'orders-worker', function: this.workers.ordersWorker.function },
         { label: 'callbacks-worker', function: this.workers.callbacksWorker.function },
+        { label: 'dlq-reconciler', function: this.reconciler.reconciler.function },
       ],
       httpApi: this.api.httpApi,
       alertsTopic: this.notifications.alertsTopic,

@@ -32,6 +32,15 @@ export function allowTableReadWrite(grantee: iam.IGrantable, table: dynamodb.ITa
   );
 }
 
+/**
+ * Conditional writes by key only, no reads: `put` and `update` of the table port (an update
+ * returns the new item without `dynamodb:GetItem`). For the dead-letter reconciler, which
+ * claims its ledger entry (a conditional put) and marks a job `failed` (a conditional update).
+ */
+export function allowTablePutUpdate(grantee: iam.IGrantable, table: dynamodb.ITable): void {
+  allow(grantee, ['dynamodb:PutItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+}
+
 /** `DescribeTable`, which the API's `GET /health` uses to check DynamoDB (metadata only, no items). */
 export function allowTableDescribe(grantee: iam.IGrantable, table: dynamodb.ITable): void {
   allow(grantee, ['dynamodb:DescribeTable'], [table.tableArn]);
@@ -53,9 +62,12 @@ export function allowBucketReadWrite(grantee: iam.IGrantable, bucket: s3.IBucket
   allow(grantee, ['s3:ListBucket'], [bucket.bucketArn]);
 }
 
-/** Queue port, producing: `send` (SendMessageBatch is authorized by `sqs:SendMessage`) and `stats`. */
-export function allowQueueSend(grantee: iam.IGrantable, queue: sqs.IQueue): void {
-  allow(grantee, ['sqs:SendMessage', 'sqs:GetQueueAttributes'], [queue.queueArn]);
+/**
+ * Queue port, producing: `send` (SendMessageBatch is authorized by `sqs:SendMessage`) and, unless
+ * `stats: false`, `stats` (`sqs:GetQueueAttributes`).
+ */
+export function allowQueueSend(grantee: iam.IGrantable, queue: sqs.IQueue, options: { readonly stats?: boolean } = {}): void {
+  allow(grantee, options.stats === false ? ['sqs:SendMessage'] : ['sqs:SendMessage', 'sqs:GetQueueAttributes'], [queue.queueArn]);
 }
 
 /**
@@ -65,6 +77,14 @@ export function allowQueueSend(grantee: iam.IGrantable, queue: sqs.IQueue): void
  */
 export function allowDeadLetterAdmin(grantee: iam.IGrantable, deadLetterQueue: sqs.IQueue): void {
   allow(grantee, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [deadLetterQueue.queueArn]);
+}
+
+/**
+ * Dead-letter reading only: `peekDeadLetters`, a receive with visibility timeout 0 (nothing is
+ * consumed or deleted). For the dead-letter reconciler.
+ */
+export function allowDeadLetterPeek(grantee: iam.IGrantable, deadLetterQueue: sqs.IQueue): void {
+  allow(grantee, ['sqs:ReceiveMessage'], [deadLetterQueue.queueArn]);
 }
 
 /**

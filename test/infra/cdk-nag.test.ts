@@ -64,6 +64,25 @@ describe('acknowledgments are not stale', () => {
   });
 });
 
+describe('the dead-letter reconciler', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('adds one acknowledgment of its own (no function DLQ), which silences a real finding', { timeout: 60_000 }, () => {
+    const own = acknowledgments(buildSpoolStack({}).stack).filter((a) => a.path.startsWith('spool-test/DeadLetterReconciler'));
+    // AwsSolutions-IAM5[Resource::*] is every SpoolFunction's (X-Ray); the schedule and its role need none.
+    expect(own.map((a) => `${a.id} at ${a.path}`).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*] at spool-test/DeadLetterReconciler/Reconciler',
+      'Serverless-LambdaDLQ at spool-test/DeadLetterReconciler/Reconciler',
+    ]);
+    vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+    const raw = findings(buildSpoolStack({}).stack).filter((f) => f.path.startsWith('spool-test/DeadLetterReconciler/'));
+    expect(raw.map((f) => f.rule).sort()).toEqual(['AwsSolutions-IAM5[Resource::*]', 'Serverless-LambdaDLQ']);
+    for (const ack of own) expect(silencesSome(ack, raw), ack.id).toBe(true);
+  });
+});
+
 describe('the checks are wired the way `cdk synth` runs them', () => {
   it('detects a violation (the harness is not vacuous)', () => {
     const { app } = buildSpoolStack({});

@@ -9,6 +9,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../infra/constructs/api.js';
+import { RECONCILE_SCHEDULE } from '../../infra/constructs/reconciler.js';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/spool-function.js';
 import { resolveSettings, settingsFromContext, SpoolSettingsError } from '../../infra/settings.js';
 import type { SpoolStack } from '../../infra/spool-stack.js';
@@ -34,7 +35,7 @@ beforeAll(() => {
   template = built.template;
   outdir = built.app.outdir;
   resources = templateJson(template).Resources;
-}, 120_000); // bundling four functions takes seconds, far more on a loaded machine
+}, 120_000); // bundling five functions takes seconds, far more on a loaded machine
 
 const id = logicalIdOf;
 const props = (logicalId: string): Record<string, unknown> => {
@@ -47,6 +48,7 @@ const functions = () => [
   { name: 'jobs-worker', fn: stack.workers.jobsWorker },
   { name: 'orders-worker', fn: stack.workers.ordersWorker },
   { name: 'callbacks-worker', fn: stack.workers.callbacksWorker },
+  { name: 'dlq-reconciler', fn: stack.reconciler.reconciler },
 ];
 
 describe('queues', () => {
@@ -101,7 +103,7 @@ describe('queues', () => {
 
 describe('functions', () => {
   it(`run ${FUNCTION_RUNTIME.name} on arm64 with active tracing, JSON logs to a 14-day log group, 512 MB, 30 s`, () => {
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.resourceCountIs('AWS::Lambda::Function', 5);
     expect(FUNCTION_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const { name, fn } of functions()) {
       const fnProps = props(id(fn.function));
@@ -119,7 +121,7 @@ describe('functions', () => {
     }
   });
 
-  it('bundle to minified ESM with a source map, from the four entry files', () => {
+  it('bundle to minified ESM with a source map, from the five entry files', () => {
     for (const { fn } of functions()) {
       const code = props(id(fn.function))['Code'] as { S3Key: string };
       const assetDir = join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
@@ -290,7 +292,7 @@ describe('monitoring', () => {
 
   it('notifies the alerts topic from every alarm, on alarm and on recovery', () => {
     const topic = { Ref: id(stack.notifications.alertsTopic) };
-    expect(alarms()).toHaveLength(3 * 2 + 4 * 2 + 1);
+    expect(alarms()).toHaveLength(3 * 2 + 5 * 2 + 1);
     for (const alarm of alarms()) {
       expect(alarm['AlarmActions']).toEqual([topic]);
       expect(alarm['OKActions']).toEqual([topic]);
@@ -577,6 +579,7 @@ describe('least privilege', () => {
         [id(p.deadLetterQueue), `${p.name}Dlq`],
       ] as Array<[string, string]>),
       ...functions().map(({ fn }) => [id(fn.logGroup), 'ownLogGroup'] as [string, string]),
+      [id(stack.reconciler.reconciler.function), 'reconcilerFunction'],
     ]);
     const friendly = (resource: unknown): string => {
       const raw = resourceName(resource);
@@ -658,5 +661,111 @@ describe('least privilege', () => {
         ...publishAlerts,
       }),
     );
+    // Peeks the three DLQs; on the main queues only sends callbacks; writes jobs by key (ledger, status).
+    expect(grantsOf(id(stack.reconciler.reconciler.role))).toEqual(
+      sorted({
+        ...base,
+        'sqs:ReceiveMessage': ['jobsDlq', 'ordersDlq', 'callbacksDlq'],
+        'sqs:SendMessage': ['callbacksQueue'],
+        'dynamodb:PutItem': ['jobsTable'],
+        'dynamodb:UpdateItem': ['jobsTable'],
+        ...publishAlerts,
+      }),
+    );
+    expect(grantsOf(id(stack.reconciler.scheduleRole))).toEqual({ 'lambda:InvokeFunction': ['reconcilerFunction'] });
+  });
+});
+
+describe('dead-letter reconciler', () => {
+  const reconciler = () => stack.reconciler;
+
+  it('is invoked by an EventBridge Scheduler schedule at rate(5 minutes), through a role of its own', () => {
+    expect(RECONCILE_SCHEDULE.expression).toBe('rate(5 minutes)');
+    const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.[1].Properties).toEqual({
+      Name: 'spool-dev-dlq-reconciler',
+      Description: expect.any(String),
+      ScheduleExpression: 'rate(5 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [id(reconciler().reconciler.function), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [id(reconciler().scheduleRole), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+      },
+    });
+    // Created after the role's policy, so the first tick can invoke.
+    const dependsOn = (templateJson(template).Resources[id(reconciler().schedule)] as { DependsOn?: string[] }).DependsOn ?? [];
+    const rolePolicy = reconciler().scheduleRole.node.findChild('DefaultPolicy');
+    expect(dependsOn).toEqual(expect.arrayContaining([id(reconciler().scheduleRole), id(rolePolicy)]));
+  });
+
+  it("lets only this account's schedules assume the schedule role", () => {
+    expect(props(id(reconciler().scheduleRole))['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': '123456789012',
+              'aws:SourceArn': 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/default',
+            },
+          },
+        },
+      ],
+    });
+  });
+
+  it('gives the function no resource policy (nothing but the API function has a Lambda permission)', () => {
+    for (const [, permission] of resourcesOfType(template, 'AWS::Lambda::Permission')) {
+      expect(JSON.stringify(permission.Properties)).not.toContain(id(reconciler().reconciler.function));
+    }
+  });
+
+  it('receives from the three DLQs only, never deletes, and touches the main queues only to send callbacks', () => {
+    const { queues } = stack;
+    const statements = allPolicyStatements(template).filter(({ logicalId, resourceType }) => {
+      if (resourceType !== 'AWS::IAM::Policy') return false;
+      return JSON.stringify(resources[logicalId]?.Properties?.['Roles']) === JSON.stringify([{ Ref: id(reconciler().reconciler.role) }]);
+    });
+    const on = (queueId: string) =>
+      statements
+        .filter(({ statement }) => asList(statement.Resource as string | string[]).length > 0 && JSON.stringify(statement.Resource).includes(`"${queueId}"`))
+        .flatMap(({ statement }) => asList(statement.Action))
+        .sort();
+    for (const pair of queues.all) expect(on(id(pair.deadLetterQueue)), `${pair.name} DLQ`).toEqual(['sqs:ReceiveMessage']);
+    expect(on(id(queues.jobs.queue))).toEqual([]);
+    expect(on(id(queues.orders.queue))).toEqual([]);
+    expect(on(id(queues.callbacks.queue))).toEqual(['sqs:SendMessage']);
+    for (const { statement } of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+    }
+  });
+
+  it('alarms on its errors and throttles', () => {
+    const alarmsOf = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties ?? {})
+      .filter((a) => JSON.stringify(a['Dimensions']) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id(reconciler().reconciler.function) } }]));
+    expect(alarmsOf.map((a) => [a['AlarmName'], a['MetricName']]).sort()).toEqual([
+      ['spool-dev-dlq-reconciler-errors', 'Errors'],
+      ['spool-dev-dlq-reconciler-throttles', 'Throttles'],
+    ]);
+  });
+
+  it('bundles without HTTP code (no hono): about the size of a queue worker, far below the API', () => {
+    const bundleOf = (fn: { function: Parameters<typeof id>[0] }) => {
+      const code = props(id(fn.function))['Code'] as { S3Key: string };
+      return readFileSync(join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    };
+    const bundle = bundleOf(reconciler().reconciler);
+    expect(bundle).toContain('dead-letter reconciliation');
+    expect(bundle.toLowerCase()).not.toContain('hono');
+    expect(bundle.length).toBeLessThanOrEqual(1.1 * bundleOf(stack.workers.jobsWorker).length);
+    expect(bundle.length).toBeLessThan(0.5 * bundleOf(stack.api.handler).length);
   });
 });

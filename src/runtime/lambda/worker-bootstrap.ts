@@ -8,5 +8,8 @@ import { createLogger } from '../logger.js';
  * invocation: configuration, clients and record handlers. No HTTP code is imported.
  */
 const config = loadConfig();
-const logger = createLogger(config);
-export const consumers = createConsumers(config, createAwsPorts(config), logger);
+/** The function's logger (JSON lines; level from LOG_LEVEL). */
+export const logger = createLogger(config);
+/** The AWS ports the consumers use; the dead-letter reconciler also needs the jobs table (its ledger) and the alerts topic. */
+export const ports = createAwsPorts(config);
+export const consumers = createConsumers(config, ports, logger);
