@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DeadLetter, Queue } from '../ports/queue.js';
 import type { Table } from '../ports/table.js';
 import type { Topic } from '../ports/topic.js';
-import { claimDeadLetterAlert } from './dead-letter-ledger.js';
+import { deadLetterNotification, publishDeadLetterAlertOnce } from './dead-letter-ledger.js';
 
 /** A queue whose dead letters are reconciled, and what its domain does with one. */
 export interface DeadLetterWatch {
@@ -31,22 +31,16 @@ export async function reconcileDeadLetters(
   let reconciled = 0;
   for (const { queue, onDeadLettered } of watches) {
     for (const letter of await queue.peekDeadLetters(PEEK_LIMIT)) {
-      if (!(await claimDeadLetterAlert(deps.ledger, queue.name, letter.messageId, deps.clock))) continue;
-      await onDeadLettered?.(letter);
       const error = 'delivery attempts exhausted without a recorded failure: the worker stopped during its last attempt';
-      deps.logger.error({ queue: queue.name, messageId: letter.messageId, attempts: letter.receiveCount }, error);
-      await deps.alerts.publish({
-        subject: `[spool] ${queue.name}: message dead-lettered`.slice(0, 100),
-        message: JSON.stringify({
-          kind: 'dead-lettered',
-          queue: queue.name,
-          messageId: letter.messageId,
-          attempts: letter.receiveCount,
-          error,
-          body: letter.body.length > 2000 ? `${letter.body.slice(0, 2000)}…` : letter.body,
-        }),
+      // Settling the record and alerting are both idempotent: a failed pass gives the claim back and the next one redoes them.
+      const published = await publishDeadLetterAlertOnce(deps.ledger, queue.name, letter.messageId, deps.clock, async () => {
+        await onDeadLettered?.(letter);
+        deps.logger.error({ queue: queue.name, messageId: letter.messageId, attempts: letter.receiveCount }, error);
+        await deps.alerts.publish(
+          deadLetterNotification({ queue: queue.name, messageId: letter.messageId, attempts: letter.receiveCount, error, body: letter.body }),
+        );
       });
-      reconciled++;
+      if (published) reconciled++;
     }
   }
   return reconciled;

@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Queue } from '../ports/queue.js';
 import type { Table } from '../ports/table.js';
 import type { Topic } from '../ports/topic.js';
-import { claimDeadLetterAlert } from './dead-letter-ledger.js';
+import { deadLetterNotification, publishDeadLetterAlertOnce } from './dead-letter-ledger.js';
 
 /** One message as a worker sees it, from the local event source or a Lambda SQS event. */
 export interface QueueRecord {
@@ -80,18 +80,11 @@ async function onFailure(record: QueueRecord, error: unknown, final: boolean, po
   try {
     if (final) {
       policy.logger.error(log, 'final attempt failed: message goes to the dead-letter queue');
-      const first = policy.ledger === undefined || (await claimDeadLetterAlert(policy.ledger.table, policy.queue.name, record.messageId, policy.ledger.clock));
-      if (first) await policy.alerts.publish({
-        subject: `[spool] ${policy.queue.name}: message dead-lettered`.slice(0, 100),
-        message: JSON.stringify({
-          kind: 'dead-lettered',
-          queue: policy.queue.name,
-          messageId: record.messageId,
-          attempts: record.receiveCount,
-          error: reason,
-          body: record.body.length > 2000 ? `${record.body.slice(0, 2000)}…` : record.body,
-        }),
-      });
+      const alert = deadLetterNotification({ queue: policy.queue.name, messageId: record.messageId, attempts: record.receiveCount, error: reason, body: record.body });
+      const ledger = policy.ledger;
+      if (ledger === undefined) await policy.alerts.publish(alert);
+      // A failed publish gives the claim back: the reconciler alerts once the message is in the DLQ.
+      else await publishDeadLetterAlertOnce(ledger.table, policy.queue.name, record.messageId, ledger.clock, () => policy.alerts.publish(alert));
       // Visible at once, so the next receive moves it to the DLQ without waiting.
       await policy.queue.changeVisibility(record.receiptHandle, 0);
     } else {

@@ -71,4 +71,31 @@ describe('Messages dead-lettered because the worker died during every delivery',
     expect(await reconcileDeadLetters(Object.values(consumers), deps())).toBe(0);
     expect(alerts).toHaveLength(1);
   });
+
+  it('does not lose the alert when publishing it fails: the claim is given back and the next pass alerts', async () => {
+    // Arrange: a job whose last attempt fails while the alerts topic is down.
+    const message = { jobId: '7f1f3a52-46f4-4d3b-9c2e-1a2b3c4d5e6f', task: 'fail', data: { message: 'boom' }, createdAt: new Date().toISOString() };
+    let topicDown = true;
+    const flaky: Topic = { name: 'alerts', publish: async (n) => (topicDown ? Promise.reject(new Error('topic down')) : (alerts.push(n), 'id')) };
+    const policy = { ...consumers.jobs.policy, alerts: flaky };
+    await ports.jobsQueue.send([{ body: JSON.stringify(message) }]);
+    for (let delivery = 1; delivery <= 3; delivery++) {
+      const batch = await ports.jobsQueue.receive({ maxMessages: 1, waitTimeSeconds: 3 });
+      await processBatch(batch, consumers.jobs.handler, policy);
+    }
+    // The failed publish also skipped the early visibility reset: the message reaches the DLQ when its visibility lapses.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await ports.jobsQueue.receive({ maxMessages: 1 })).toEqual([]);
+    await expect(reconcileDeadLetters(Object.values(consumers), { ...deps(), alerts: flaky })).rejects.toThrow('topic down');
+    expect(alerts).toEqual([]);
+
+    // Act: the topic is back.
+    topicDown = false;
+    const reconciled = await reconcileDeadLetters(Object.values(consumers), { ...deps(), alerts: flaky });
+
+    // Assert: one alert, and only one.
+    expect(reconciled).toBe(1);
+    expect(await reconcileDeadLetters(Object.values(consumers), { ...deps(), alerts: flaky })).toBe(0);
+    expect(alerts.map((a) => JSON.parse(a.message) as { messageId: string; queue: string })).toEqual([expect.objectContaining({ queue: 'jobs' })]);
+  });
 });
