@@ -9,10 +9,15 @@ export interface CommitStats {
   /** Total time inside `exec('COMMIT')`, ms. */
   commitMs: number;
   maxCommitMs: number;
+  /** Commits that took longer than {@link SLOW_COMMIT_MS} (in practice: the ones that ran a WAL checkpoint), and their total time. */
+  slowCommits: number;
+  slowCommitMs: number;
 }
 
+export const SLOW_COMMIT_MS = 2;
+
 export function timeCommits(target: { exec(sql: string): unknown }): CommitStats {
-  const stats: CommitStats = { commits: 0, commitMs: 0, maxCommitMs: 0 };
+  const stats: CommitStats = { commits: 0, commitMs: 0, maxCommitMs: 0, slowCommits: 0, slowCommitMs: 0 };
   const exec = target.exec;
   target.exec = function (this: unknown, sql: string) {
     if (sql !== 'COMMIT') return exec.call(this, sql);
@@ -24,6 +29,10 @@ export function timeCommits(target: { exec(sql: string): unknown }): CommitStats
       stats.commits++;
       stats.commitMs += d;
       stats.maxCommitMs = Math.max(stats.maxCommitMs, d);
+      if (d > SLOW_COMMIT_MS) {
+        stats.slowCommits++;
+        stats.slowCommitMs += d;
+      }
     }
   };
   return stats;

@@ -1,3 +1,4 @@
+import type { Item, Table, WriteOptions } from './table.js';
 /**
  * Queue port: the subset of Amazon SQS semantics the application relies on.
  *
@@ -31,6 +32,18 @@ export interface Queue {
   peekDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Moves up to `limit` dead letters back to this queue, as new messages (new ids, receive count 0). */
   redrive(limit?: number): Promise<number>;
+  /**
+   * Optional (the embedded queue has it; SQS cannot): sends `messages` and puts `item` in
+   * `table` in one transaction. The item is written only if the messages are sent, and only if
+   * its conditions hold (a failed condition does not undo the send: `itemWritten` is false);
+   * both are durable when the promise resolves. `table` must live in the same store.
+   */
+  sendWithItem?(
+    messages: readonly OutgoingMessage[],
+    table: Table,
+    item: Item,
+    options?: WriteOptions,
+  ): Promise<{ readonly messageIds: string[]; readonly itemWritten: boolean }>;
 }
 
 /** SQS's hard limit on entries per batch call. */

@@ -3,7 +3,7 @@ import { ConditionFailedError, ValidationError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { DeadLetter, Queue } from '../ports/queue.js';
-import type { AttributeValue, Table } from '../ports/table.js';
+import type { AttributeValue, Item, Table } from '../ports/table.js';
 import { INLINE_RESULT_MAX_BYTES, resultKey, STARTABLE, type Job, type JobMessage, type JobStatus } from '../domain/jobs/job.js';
 import { jobFromItem, jobItem, jobKey, statusIndex } from '../domain/jobs/job-records.js';
 import { JOB_TYPES } from '../domain/jobs/job-types/index.js';
@@ -34,19 +34,37 @@ export function createJobProcessor(deps: JobProcessorDeps): RecordHandler {
   const iso = () => new Date(deps.clock.now()).toISOString();
   const startable = [{ kind: 'in' as const, attribute: 'status', values: STARTABLE }];
 
-  const setStatus = async (message: JobMessage, status: JobStatus, changes: Record<string, unknown>): Promise<Job | undefined> => {
+  /** Moves the record to `status` if it exists with a startable status; undefined if it does not. */
+  const changeStatus = async (message: JobMessage, status: JobStatus, changes: Record<string, unknown>): Promise<Item | undefined> => {
     try {
-      const item = await deps.jobs.update(
+      return await deps.jobs.update(
         jobKey(message.jobId),
         { ...statusIndex(status, message.createdAt, message.jobId), updatedAt: iso(), ...changes } as Record<string, AttributeValue | undefined>,
         { conditions: startable },
       );
-      return jobFromItem(item);
     } catch (error) {
-      // Another delivery completed the job meanwhile: nothing left to do.
       if (error instanceof ConditionFailedError) return undefined;
       throw error;
     }
+  };
+  /** `changeStatus`, as the public view; undefined when another delivery completed the job meanwhile (nothing left to do). */
+  const setStatus = async (message: JobMessage, status: JobStatus, changes: Record<string, unknown>): Promise<Job | undefined> => {
+    const item = await changeStatus(message, status, changes);
+    return item === undefined ? undefined : jobFromItem(item);
+  };
+  /**
+   * `queued`/`failed`/`processing` -> `processing`; false when the job is completed already. The
+   * update is tried first (one table operation in the usual case); only when its condition
+   * fails is the record read, and created from the message if it is missing (the API's write
+   * was lost, or the worker was faster).
+   */
+  const start = async (message: JobMessage, attempt: number): Promise<boolean> => {
+    if ((await changeStatus(message, 'processing', { attempts: attempt })) !== undefined) return true;
+    const current = await deps.jobs.get(jobKey(message.jobId));
+    if (current?.['status'] === 'completed') return false;
+    // Missing, or written by the API between the update and this read (on SQS the message is sent before the record is put).
+    if (current === undefined) await createFromMessage(deps.jobs, message, iso());
+    return (await changeStatus(message, 'processing', { attempts: attempt })) !== undefined;
   };
 
   return async (record, attempt) => {
@@ -56,11 +74,7 @@ export function createJobProcessor(deps: JobProcessorDeps): RecordHandler {
     const type = JOB_TYPES.get(message.task);
     if (type === undefined) throw new ValidationError(`unknown task ${message.task}`);
 
-    const current = await deps.jobs.get(jobKey(message.jobId));
-    if (current?.['status'] === 'completed') return;
-    if (current === undefined) await createFromMessage(deps.jobs, message, iso());
-    const started = await setStatus(message, 'processing', { attempts: attempt.number });
-    if (started === undefined) return;
+    if (!(await start(message, attempt.number))) return;
 
     try {
       const output = await type.run(type.schema.parse(message.data), { jobId: message.jobId, attempt: attempt.number, signal: attempt.signal });

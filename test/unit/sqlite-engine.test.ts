@@ -35,16 +35,4 @@ describe('SqliteEngine group commit', () => {
     expect(engine.commits).toBe(1);
     expect(engine.db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2 });
   });
-
-  it('shares one fsync among transactions committed while another fsync is in flight', async () => {
-    const writes = [];
-    for (let i = 0; i < 20; i++) {
-      writes.push(engine.write((db) => db.prepare('INSERT INTO t VALUES (?)').run(i)));
-      await new Promise((r) => setImmediate(r));
-    }
-    await Promise.all(writes);
-    expect(engine.commits).toBe(20);
-    expect(engine.syncs).toBeLessThan(engine.commits);
-    expect(engine.db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 20 });
-  });
 });

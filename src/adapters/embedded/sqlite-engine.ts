@@ -12,9 +12,12 @@ export type Durability =
 /**
  * One SQLite database (WAL) shared by the embedded queue and table adapters, with
  * **group commit**: writes submitted in the same event-loop turn run in one
- * transaction, and every transaction committed while an fsync is in flight shares the
- * next one. Each write runs in its own savepoint, so one failing write (say, a failed
- * condition) does not undo the others.
+ * transaction, and writes submitted while an fsync is in flight wait for it and then run
+ * together in the next transaction (and share the next fsync). They would wait for that
+ * fsync anyway; committing them together instead of one transaction per turn writes each
+ * hot page to the WAL once per fsync, not once per turn (fewer WAL frames, fewer and later
+ * checkpoints, less CPU in COMMIT). Each write runs in its own savepoint, so one failing
+ * write (say, a failed condition) does not undo the others.
  *
  * Durability: SQLite runs with `synchronous=NORMAL`, which writes the WAL at commit but does
  * not fsync it; the engine then fdatasyncs the WAL file itself on the libuv thread pool and
@@ -38,6 +41,8 @@ export class SqliteEngine {
   private readonly savepoint: Database.Statement;
   private readonly release: Database.Statement;
   private readonly rollbackTo: Database.Statement;
+  /** Rows changed by INSERT, UPDATE and DELETE on this connection so far. */
+  private readonly totalChanges: Database.Statement;
   private walFd: number | undefined;
   /** Settled writes waiting for the next fsync. */
   private awaitingSync: Array<() => void> = [];
@@ -55,6 +60,7 @@ export class SqliteEngine {
     this.savepoint = db.prepare('SAVEPOINT w');
     this.release = db.prepare('RELEASE w');
     this.rollbackTo = db.prepare('ROLLBACK TO w');
+    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
   }
 
   /** Opens (creating if needed) a database file; `:memory:` works for tests. */
@@ -72,17 +78,23 @@ export class SqliteEngine {
 
   /**
    * Queues `fn` to run inside the next group-commit transaction and resolves with its
-   * return value once that transaction is durable. `fn` must be synchronous.
+   * return value once that transaction is durable. `fn` must be synchronous, and change data
+   * only with INSERT, UPDATE and DELETE (schema changes belong where a table is opened): a
+   * transaction that changed no row is acknowledged without an fsync of its own.
    */
   write<T>(fn: (db: Database.Database) => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('database is closed'));
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      // While an fsync is in flight, writes wait for it and then share one transaction.
+      if (!this.syncing) this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** Commits what is pending now, makes it durable synchronously, then closes the database. */
@@ -104,8 +116,10 @@ export class SqliteEngine {
     if (batch.length === 0) return;
     this.pending = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let changed: boolean;
     try {
       this.db.exec('BEGIN IMMEDIATE');
+      const changesBefore = this.totalChanges.get() as number;
       for (const write of batch) {
         this.savepoint.run();
         try {
@@ -117,6 +131,7 @@ export class SqliteEngine {
           outcomes.push({ ok: false, error });
         }
       }
+      changed = (this.totalChanges.get() as number) !== changesBefore;
       this.db.exec('COMMIT');
       this.commits++;
     } catch (error) {
@@ -124,13 +139,17 @@ export class SqliteEngine {
       for (const write of batch) write.reject(error);
       return;
     }
-    this.afterSync(() =>
+    const settle = () =>
       batch.forEach((write, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) write.resolve(outcome.value);
         else write.reject(outcome.error);
-      }),
-    );
+      });
+    // A transaction that changed no row wrote nothing to the WAL (an empty receive, a failed
+    // condition, a stale receipt). With no fsync in flight everything committed before it is on
+    // disk already (writes wait for a running fsync), so its outcome needs no fsync of its own.
+    if (!changed && !this.syncing && this.awaitingSync.length === 0) settle();
+    else this.afterSync(settle);
   }
 
   /** Runs `settle` once everything committed so far is on disk. */
@@ -162,6 +181,7 @@ export class SqliteEngine {
       }
       for (const settle of waiting) settle();
       if (this.awaitingSync.length > 0) this.sync();
+      else if (this.pending.length > 0) this.schedule();
     });
   }
 }

@@ -3,7 +3,7 @@ import { ConditionFailedError, ConflictError, NotFoundError, ValidationError } f
 import type { Clock } from '../../ports/clock.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { Queue } from '../../ports/queue.js';
-import type { Table } from '../../ports/table.js';
+import type { Table, WriteOptions } from '../../ports/table.js';
 import type { Job, JobMessage } from './job.js';
 import { resultKey } from './job.js';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyKey, jobFromItem, jobItem, jobKey } from './job-records.js';
@@ -18,6 +18,8 @@ export interface JobServiceDeps {
   readonly newId?: () => string;
 }
 
+const NOT_EXISTS: WriteOptions = { conditions: [{ kind: 'notExists' }] };
+
 /** What `submit` did: `created` is false when an idempotency key returned an earlier job. */
 export interface Submission {
   readonly job: Job;
@@ -28,6 +30,8 @@ export interface Submission {
  * The API side of jobs: accept, read, list. Accepting sends the message first and writes
  * the status record second, so a crash between the two leaves a message that the worker
  * completes (it creates the record if missing), never a `queued` record with no message.
+ * On a queue with `sendWithItem` (embedded) both go in one transaction, message
+ * first: there is no "between", and the record is written only if the message is.
  */
 export class JobService {
   private readonly newId: () => string;
@@ -59,13 +63,18 @@ export class JobService {
     }
     const now = new Date(this.deps.clock.now()).toISOString();
     const message: JobMessage = { jobId, task, data: request.data ?? null, createdAt: now, ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}) };
-    await this.deps.queue.send([{ body: JSON.stringify(message), delaySeconds: request.delaySeconds ?? 0 }]);
+    const outgoing = [{ body: JSON.stringify(message), delaySeconds: request.delaySeconds ?? 0 }];
     const job: Job = { jobId, task, status: 'queued', attempts: 0, createdAt: now, updatedAt: now };
-    try {
-      await this.deps.jobs.put(jobItem(job), { conditions: [{ kind: 'notExists' }] });
-    } catch (error) {
-      // The worker was faster and created the record itself: that is fine.
-      if (!(error instanceof ConditionFailedError)) throw error;
+    // A record the worker already created (it was faster) is fine: a failed not-exists condition is not an error.
+    if (this.deps.queue.sendWithItem !== undefined) {
+      await this.deps.queue.sendWithItem(outgoing, this.deps.jobs, jobItem(job), NOT_EXISTS);
+    } else {
+      await this.deps.queue.send(outgoing);
+      try {
+        await this.deps.jobs.put(jobItem(job), NOT_EXISTS);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+      }
     }
     return { job, created: !resumed };
   }

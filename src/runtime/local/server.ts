@@ -54,11 +54,11 @@ export interface LocalServerOptions {
 
 export async function startLocalServer(
   config: Config,
-  makePorts: (logger: ReturnType<typeof createLogger>) => Ports,
+  makePorts: (logger: ReturnType<typeof createLogger>) => Ports | Promise<Ports>,
   options: LocalServerOptions = {},
 ): Promise<LocalServer> {
   const logger = createLogger(config);
-  const ports = makePorts(logger);
+  const ports = await makePorts(logger);
   // Local runs own their schema; on AWS migrations are a deploy step, not a cold-start one.
   await ports.sql?.migrate();
   const system = createSystem(config, ports, logger);
