@@ -21,6 +21,7 @@ import { httpThroughput } from './http-throughput.js';
 import { formatProfile, summarizeProfile } from './profile-summary.js';
 import { queueEngine } from './queue-engine.js';
 import { queuePeers } from './peers/queue-peers.js';
+import { streamLatency } from './stream-latency.js';
 import { cpuPressureMicros, environment, markdown, textTable, writeMarkdown, type Mode, type Section } from './report.js';
 import { mib } from './stats.js';
 
@@ -51,7 +52,7 @@ function parseFlags(argv: readonly string[]): Flags {
     else if (/^--server-env=[A-Z_][A-Z0-9_]*=/.test(arg)) {
       const [key, ...value] = arg.slice('--server-env='.length).split('=');
       serverEnv[key!] = value.join('=');
-    } else throw new Error(`unknown flag ${arg} (--quick, --full, --only=1,2,3,4,5,6,7,8, --profile, --probe, --server-env=KEY=VALUE)`);
+    } else throw new Error(`unknown flag ${arg} (--quick, --full, --only=1,2,3,4,5,6,7,8,9, --profile, --probe, --server-env=KEY=VALUE)`);
   }
   return { mode, only, profile, probe, serverEnv };
 }
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
   if (wanted('7')) await attempt('7. Lambda bundles', '7', () => lambdaBundles(root, flags.mode));
   if (wanted('8')) await attempt('8. Queue engines side by side', '8', () => queuePeers(flags.mode));
 
-  if (wanted('3') || wanted('4') || wanted('6')) {
+  if (wanted('3') || wanted('4') || wanted('6') || wanted('9')) {
     const profileDir = flags.profile ? mkdtempSync(join(tmpdir(), 'spool-bench-profile-')) : undefined;
     let server: ChildServer | undefined;
     try {
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
         );
       }
       if (wanted('4') || wanted('6')) await attempt('4. Latency at fixed request rates', '4', () => explained(() => httpLatency(child, flags.mode, ids)));
+      child.markPhase('9');
+      if (wanted('9')) await attempt('9. Task change -> stream client', '9', () => explained(() => streamLatency(child, flags.mode)));
       const hwm = child.highWaterMark();
       const sampled = child.peakSampledRss();
       const peak = Math.max(hwm, sampled);
@@ -126,13 +129,13 @@ async function main(): Promise<void> {
         title: '6. Peak memory of the server process',
         method: [
           'The server child\'s resident set: `VmRSS` from `/proc/<pid>/status` sampled every 100 ms from start-up',
-          'through figures 3 and 4, and `VmHWM` (the kernel\'s high-water mark) read at the end, before the child is',
+          'through figures 3, 4 and 9, and `VmHWM` (the kernel\'s high-water mark) read at the end, before the child is',
           'stopped. The figure is the larger of the two.',
         ].join('\n'),
         figures: [
           {
             id: '6',
-            name: 'Peak RSS of the server child (during 3 and 4)',
+            name: 'Peak RSS of the server child (during 3, 4 and 9)',
             value: mib(peak),
             target: `<= ${mib(RSS_TARGET_BYTES)}`,
             met: peak > 0 && peak <= RSS_TARGET_BYTES && child.unexpectedExit() === undefined,
