@@ -1,3 +1,4 @@
+import { busNameOf, checkPutEventsRequest, checkRuleDefinition, checkTargets } from '../../domain/events/event-bus-requests.js';
 import {
   DeleteRuleCommand,
   EventBridgeServiceException,
@@ -12,15 +13,10 @@ import {
   type Rule,
   type Target,
 } from '@aws-sdk/client-eventbridge';
-import { parseEventPattern } from '../../domain/events/event-pattern.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import {
-  DEFAULT_BUS_NAME,
   MAX_PUT_EVENTS_BYTES,
-  MAX_PUT_EVENTS_ENTRIES,
-  MAX_RETRY_ATTEMPTS,
   MAX_TARGETS_PER_RULE,
-  putEventsEntrySize,
   type EventBus,
   type EventTarget,
   type PutEventsEntry,
@@ -65,11 +61,6 @@ export interface EventBridgeBusOptions {
   readonly maxRequestBytes?: number;
 }
 
-// EventBridge's name constraints (EventBusName, RuleName, Target Id).
-const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
-const BUS_ARN = /^arn:aws[\w-]*:events:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:event-bus\/(.+)$/;
-const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
-const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[^:]+:\d{12}:function:([^:]+)(?::[^:]+)?$/;
 const SQS_ARN = /^arn:aws[\w-]*:sqs:[^:]+:\d{12}:([^:]+)$/;
 const PER_ENTRY_CODES = new Set<string>(['InvalidArgument', 'MalformedDetail', 'InternalFailure']);
@@ -105,16 +96,7 @@ export class EventBridgeBus implements EventBus {
   }
 
   async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
-    if (entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
-      throw new ValidationError(
-        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_PUT_EVENTS_ENTRIES}`,
-        { entries: entries.length },
-      );
-    }
-    const size = entries.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
-    if (size > this.maxRequestBytes) {
-      throw new ValidationError('Total size of the entries in the request is over the limit.', { sizeBytes: size, limitBytes: this.maxRequestBytes });
-    }
+    checkPutEventsRequest(entries, this.maxRequestBytes);
     const request = entries.map((entry): PutEventsRequestEntry => {
       if (entry.eventBusName !== undefined) busNameOf(entry.eventBusName);
       return {
@@ -144,12 +126,7 @@ export class EventBridgeBus implements EventBus {
   }
 
   async putRule(rule: RuleDefinition): Promise<void> {
-    const bus = busNameOf(rule.busName);
-    assertName('Name', rule.name, RULE_NAME);
-    if (typeof rule.eventPattern !== 'string') throw new ValidationError('Parameter EventPattern is not valid. Reason: EventPattern must be JSON text.');
-    parseEventPattern(rule.eventPattern); // throws ValidationError in EventBridge's words
-    const state = rule.state ?? 'ENABLED';
-    if (state !== 'ENABLED' && state !== 'DISABLED') throw new ValidationError(`Parameter State is not valid. Reason: ${String(state)} is not ENABLED or DISABLED.`);
+    const { busName: bus, state } = checkRuleDefinition(rule);
     await this.call(() =>
       this.client.send(
         new PutRuleCommand({
@@ -164,15 +141,8 @@ export class EventBridgeBus implements EventBus {
   }
 
   async putTargets(ref: RuleRef, targets: readonly EventTarget[]): Promise<void> {
-    const rule = { name: ref.name, busName: busNameOf(ref.busName) };
-    assertName('Rule', rule.name, RULE_NAME);
-    if (targets.length < 1) throw new ValidationError('Parameter Targets is not valid. Reason: at least one target is required.');
-    const ids = new Set<string>();
-    for (const target of targets) {
-      assertTarget(target);
-      if (ids.has(target.id)) throw new ValidationError(`Parameter Targets is not valid. Reason: target id ${target.id} appears twice.`);
-      ids.add(target.id);
-    }
+    const { busName, ids } = checkTargets(ref, targets);
+    const rule = { name: ref.name, busName };
     // Also answers NotFoundError for a missing rule, before any ARN is resolved.
     const kept = (await this.targetsOf(rule)).filter((t) => !ids.has(t.Id ?? ''));
     if (kept.length + targets.length > MAX_TARGETS_PER_RULE) {
@@ -299,30 +269,5 @@ function translate(error: unknown): unknown {
   }
 }
 
-/** A bus name from a name or an event-bus ARN; ValidationError when it is neither. */
-function busNameOf(nameOrArn: string | undefined): string {
-  if (nameOrArn === undefined) return DEFAULT_BUS_NAME;
-  const name = BUS_ARN.exec(nameOrArn)?.[1] ?? nameOrArn;
-  if (!BUS_NAME.test(name)) {
-    throw new ValidationError(`Parameter EventBusName is not valid. Reason: ${JSON.stringify(nameOrArn)} is not a bus name ([/.-_A-Za-z0-9], 1..256) or an event-bus ARN.`);
-  }
-  return name;
-}
 
-function assertName(param: string, value: string, pattern: RegExp): void {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new ValidationError(`Parameter ${param} is not valid. Reason: ${JSON.stringify(value)} must match ${pattern.source}.`);
-  }
-}
 
-function assertTarget(target: EventTarget): void {
-  assertName('Targets.Id', target.id, TARGET_ID);
-  const attempts = target.maximumRetryAttempts;
-  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0 || attempts > MAX_RETRY_ATTEMPTS)) {
-    throw new ValidationError(`Parameter RetryPolicy.MaximumRetryAttempts is not valid. Reason: must be an integer in [0, ${MAX_RETRY_ATTEMPTS}].`);
-  }
-  const name = target.kind === 'handler' ? target.handler : target.kind === 'queue' ? target.queue : undefined;
-  if (typeof name !== 'string' || name === '') {
-    throw new ValidationError(`Parameter Targets is not valid. Reason: target ${target.id} must name a handler (kind "handler") or a queue (kind "queue").`);
-  }
-}

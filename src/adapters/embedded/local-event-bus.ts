@@ -1,15 +1,13 @@
+import { busNameOf, checkPutEventsRequest, checkRuleDefinition, checkTargets } from '../../domain/events/event-bus-requests.js';
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { matchesEventPattern, parseEventPattern, type EventPattern } from '../../domain/events/event-pattern.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import {
-  DEFAULT_BUS_NAME,
   MAX_PUT_EVENTS_BYTES,
-  MAX_PUT_EVENTS_ENTRIES,
   MAX_RETRY_ATTEMPTS,
   MAX_TARGETS_PER_RULE,
-  putEventsEntrySize,
   type EventBus,
   type EventTarget,
   type PutEventsEntry,
@@ -72,11 +70,6 @@ CREATE TABLE IF NOT EXISTS event_targets (
 ) WITHOUT ROWID;
 `;
 
-// EventBridge's name constraints (EventBusName, RuleName, Target Id).
-const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
-const BUS_ARN = /^arn:aws[\w-]*:events:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:event-bus\/(.+)$/;
-const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
-const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
 /** Router queues are `events-<bus>`; a target queue may not take a name in that space. */
 const ROUTER_PREFIX = 'events-';
 // Reads any JSON object; used to check that a Detail is readable by the pattern matcher.
@@ -122,16 +115,7 @@ export class LocalEventBus implements EventBus {
   }
 
   async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
-    if (entries.length < 1 || entries.length > MAX_PUT_EVENTS_ENTRIES) {
-      throw new ValidationError(
-        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_PUT_EVENTS_ENTRIES}`,
-        { entries: entries.length },
-      );
-    }
-    const size = entries.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
-    if (size > this.maxRequestBytes) {
-      throw new ValidationError('Total size of the entries in the request is over the limit.', { sizeBytes: size, limitBytes: this.maxRequestBytes });
-    }
+    checkPutEventsRequest(entries, this.maxRequestBytes);
     const buses = entries.map((entry) => busNameOf(entry.eventBusName));
     const results: PutEventsResultEntry[] = [];
     const outgoing = new Map<string, string[]>();
@@ -152,26 +136,13 @@ export class LocalEventBus implements EventBus {
   }
 
   async putRule(rule: RuleDefinition): Promise<void> {
-    const bus = busNameOf(rule.busName);
-    assertName('Name', rule.name, RULE_NAME);
-    if (typeof rule.eventPattern !== 'string') throw new ValidationError('Parameter EventPattern is not valid. Reason: EventPattern must be JSON text.');
-    this.compile(rule.eventPattern); // throws ValidationError as PutRule does
-    if (rule.description !== undefined && rule.description.length > 512) throw new ValidationError('Parameter Description is not valid. Reason: at most 512 characters.');
-    const state = rule.state ?? 'ENABLED';
-    if (state !== 'ENABLED' && state !== 'DISABLED') throw new ValidationError(`Parameter State is not valid. Reason: ${String(state)} is not ENABLED or DISABLED.`);
+    const { busName: bus, state } = checkRuleDefinition(rule);
+    this.compile(rule.eventPattern); // cached for routing
     await this.engine.write(() => this.sql.upsertRule.run({ bus, name: rule.name, pattern: rule.eventPattern, state, description: rule.description ?? null }));
   }
 
   async putTargets(ref: RuleRef, targets: readonly EventTarget[]): Promise<void> {
-    const bus = busNameOf(ref.busName);
-    assertName('Rule', ref.name, RULE_NAME);
-    if (targets.length < 1) throw new ValidationError('Parameter Targets is not valid. Reason: at least one target is required.');
-    const ids = new Set<string>();
-    for (const target of targets) {
-      assertTarget(target);
-      if (ids.has(target.id)) throw new ValidationError(`Parameter Targets is not valid. Reason: target id ${target.id} appears twice.`);
-      ids.add(target.id);
-    }
+    const { busName: bus, ids } = checkTargets(ref, targets);
     await this.engine.write(() => {
       if (this.sql.getRule.get(bus, ref.name) === undefined) throw new NotFoundError(`Rule ${ref.name} does not exist on EventBus ${bus}.`);
       const kept = (this.sql.targetsOfRule.all(bus, ref.name) as TargetRow[]).filter((row) => !ids.has(row.id));
@@ -336,15 +307,6 @@ function eventTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** A bus name from a name or an event-bus ARN; ValidationError when it is neither. */
-function busNameOf(nameOrArn: string | undefined): string {
-  if (nameOrArn === undefined) return DEFAULT_BUS_NAME;
-  const name = BUS_ARN.exec(nameOrArn)?.[1] ?? nameOrArn;
-  if (!BUS_NAME.test(name)) {
-    throw new ValidationError(`Parameter EventBusName is not valid. Reason: ${JSON.stringify(nameOrArn)} is not a bus name ([/.-_A-Za-z0-9], 1..256) or an event-bus ARN.`);
-  }
-  return name;
-}
 
 /** The queue a target's deliveries wait on (`<rule>-<target>`). */
 function targetQueueName(rule: string, targetId: string): string {
@@ -355,23 +317,7 @@ function targetQueueName(rule: string, targetId: string): string {
   return name;
 }
 
-function assertName(param: string, value: string, pattern: RegExp): void {
-  if (typeof value !== 'string' || !pattern.test(value)) {
-    throw new ValidationError(`Parameter ${param} is not valid. Reason: ${JSON.stringify(value)} must match ${pattern.source}.`);
-  }
-}
 
-function assertTarget(target: EventTarget): void {
-  assertName('Targets.Id', target.id, TARGET_ID);
-  const attempts = target.maximumRetryAttempts;
-  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0 || attempts > MAX_RETRY_ATTEMPTS)) {
-    throw new ValidationError(`Parameter RetryPolicy.MaximumRetryAttempts is not valid. Reason: must be an integer in [0, ${MAX_RETRY_ATTEMPTS}].`);
-  }
-  const name = target.kind === 'handler' ? target.handler : target.kind === 'queue' ? target.queue : undefined;
-  if (typeof name !== 'string' || name === '') {
-    throw new ValidationError(`Parameter Targets is not valid. Reason: target ${target.id} must name a handler (kind "handler") or a queue (kind "queue").`);
-  }
-}
 
 function prepare(db: Database.Database) {
   return {
