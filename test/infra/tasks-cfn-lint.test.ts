@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cdkValidateViolations, cfnLint, templatesIn } from './support/cfn-lint.js';
 import type { TasksSettingsInput } from '../../infra/settings.js';
 import { buildTasksStacks, PEERED } from './support/tasks-app.js';
 
@@ -25,8 +25,6 @@ const VARIANTS: Record<string, TasksSettingsInput> = {
   },
 };
 
-/** Accepted warnings, as in cfn-lint.test.ts: W3005 is CDK's redundant `DependsOn: <Role>` next to `GetAtt <Role>.Arn`. */
-const ACCEPTED_WARNINGS = new Set(['W3005']);
 const SYNTH_TIMEOUT_MS = 120_000;
 
 let workDir: string;
@@ -37,9 +35,7 @@ beforeAll(() => {
   templates = Object.entries(VARIANTS).flatMap(([name, props]) => {
     const outdir = join(workDir, name);
     buildTasksStacks(props, { outdir, cdkDefaultRules: true }).app.synth();
-    return readdirSync(outdir)
-      .filter((f) => f.endsWith('.template.json'))
-      .map((f) => join(outdir, f));
+    return templatesIn(outdir);
   });
 }, SYNTH_TIMEOUT_MS);
 
@@ -49,28 +45,16 @@ afterAll(() => {
 
 describe('the DSQL stacks against CDK\'s built-in CloudFormation Validate rules', () => {
   it('report no violation', () => {
-    for (const name of Object.keys(VARIANTS)) {
-      const reportFile = join(workDir, name, 'validation-report.json');
-      if (!existsSync(reportFile)) continue;
-      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { pluginReports: Array<{ pluginName: string; violations: unknown[] }> };
-      expect(report.pluginReports.filter((r) => r.pluginName === 'CloudFormation Validate').flatMap((r) => r.violations), reportFile).toEqual([]);
-    }
+    for (const name of Object.keys(VARIANTS)) expect(cdkValidateViolations(join(workDir, name)), name).toEqual([]);
   });
 });
 
 describe('cfn-lint on the DSQL stacks', () => {
   it('finds no errors and no unexpected warnings in either region\'s template', () => {
     expect(templates).toHaveLength(2 * Object.keys(VARIANTS).length);
-    const run = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
-    if (run.error !== undefined) throw new Error(`cannot run the cfn-lint CLI: ${run.error.message}`);
-    const output = `${run.stdout}${run.stderr}`;
-    const status = run.status ?? -1;
+    const { status, output, unexpected } = cfnLint(templates);
     expect(status === 1 || status < 0, `cfn-lint failed to run (exit ${status}):\n${output}`).toBe(false);
     expect(status & 2, `cfn-lint reported errors (exit ${status}):\n${output}`).toBe(0);
-    const rules = output
-      .split('\n')
-      .map((line) => /:(\d+):(\d+):(\d+):(\d+):([EWI]\d+):/.exec(line)?.[5])
-      .filter((rule): rule is string => rule !== undefined);
-    expect(rules.filter((rule) => rule.startsWith('E') || (rule.startsWith('W') && !ACCEPTED_WARNINGS.has(rule))), output).toEqual([]);
+    expect(unexpected, output).toEqual([]);
   }, SYNTH_TIMEOUT_MS);
 });
